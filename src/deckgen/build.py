@@ -1,0 +1,244 @@
+"""The pipeline: deck folder → parse → check → render → convert per variant → .apkg."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckgen import __version__
+from deckgen.check import check_deck
+from deckgen.convert import Converter, Phrase, load_phrases
+from deckgen.errors import DeckgenError, Location, Problem, Severity
+from deckgen.lock import LOCK_NAME, Lock, build_time, card_hash, read_lock, updated, write_lock
+from deckgen.model import Card, Deck, Kind, Variant
+from deckgen.notetypes import note_type, stable_id
+from deckgen.parse import parse_deck
+from deckgen.render import RenderedCard, render_card, render_source
+
+
+@dataclass(frozen=True)
+class PackageSummary:
+    """What one written package holds, for the one-line summary."""
+
+    variant: str
+    path: Path
+    notes: int
+    cards: int
+    decks: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.variant}: {self.path} ({self.notes} notes, {self.cards} cards, "
+            f"{self.decks} decks)"
+        )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A parsed deck with its phrases, the hashes of its content, and what check found."""
+
+    deck: Deck
+    phrases: list[Phrase]
+    hashes: dict[str, str]
+    lock: Lock
+    problems: list[Problem]
+
+
+def _environment(deck: Deck, phrases: Sequence[Phrase]) -> str:
+    """Everything besides a card's own text that shapes its notes."""
+    import opencc
+
+    text = "\x1f".join(
+        [
+            __version__,
+            str(opencc.__version__),
+            deck.config.raw,
+            *(f"{p.simplified}\t{p.traditional}" for p in phrases),
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check(deck_dir: Path, *, sources: Sequence[Path] = ()) -> Checked:
+    """Parse and check a deck; raise DeckgenError only if it cannot be read at all."""
+    deck = parse_deck(deck_dir)
+    phrases = load_phrases(deck.config.phrases)
+    environment = _environment(deck, phrases)
+    hashes = {card.id: card_hash(card, environment) for card in deck.cards}
+    lock_path = deck_dir / LOCK_NAME
+    lock = read_lock(lock_path)
+    problems = check_deck(
+        deck, sources=sources, phrases=phrases, extra=_lock_problems(lock, hashes, lock_path)
+    )
+    return Checked(deck, phrases, hashes, lock, problems)
+
+
+def _lock_problems(lock: Lock, hashes: dict[str, str], path: Path) -> list[Problem]:
+    problems = []
+    lines = path.read_text("utf-8").splitlines() if path.is_file() else []
+    for card_id in sorted(set(lock.cards) - set(hashes)):
+        line = next((n for n, text in enumerate(lines, 1) if f'"{card_id}"' in text), 0)
+        problems.append(
+            Problem(
+                Location(path, line),
+                "DG302",
+                f"card id {card_id!r} from the last build has disappeared",
+                "learners' notes and review history for it would be orphaned: "
+                "restore the id (rename it back) unless the card is retired "
+                "on purpose",
+                Severity.WARNING,
+            )
+        )
+    stale = [
+        card_id
+        for card_id, digest in hashes.items()
+        if card_id not in lock.cards or lock.cards[card_id].hash != digest
+    ]
+    kinds = {kind.value: note_type(kind).content_hash for kind in Kind}
+    stale += [
+        f"note type {k}"
+        for k, d in kinds.items()
+        if k in lock.note_types and lock.note_types[k].hash != d
+    ]
+    if stale:
+        problems.append(
+            Problem(
+                Location(path),
+                "DG301",
+                f"{path.name} is out of date for {len(stale)} cards (first: {stale[0]})",
+                f"run 'deckgen build' and commit {path.name} with the cards",
+                Severity.WARNING,
+            )
+        )
+    return problems
+
+
+def build(
+    deck_dir: Path,
+    *,
+    out_dir: Path,
+    variants: Sequence[str] = (),
+    shared_guids: bool = False,
+    strict: bool = False,
+) -> tuple[list[PackageSummary], list[Problem]]:
+    """Build one .apkg per variant; return their summaries and the warnings.
+
+    Raises DeckgenError (nothing written) if check finds errors, or warnings with strict.
+    """
+    checked = check(deck_dir)
+    deck = checked.deck
+    chosen = _choose_variants(deck, variants)
+    warnings = [p for p in checked.problems if p.severity is Severity.WARNING and p.code != "DG301"]
+    errors = [p for p in checked.problems if p.severity is Severity.ERROR]
+    if errors or (strict and warnings):
+        raise DeckgenError(errors + (warnings if strict else []))
+
+    now = build_time()
+    lock = Lock(
+        cards=updated(checked.lock.cards, checked.hashes, now),
+        note_types=updated(
+            checked.lock.note_types, {k.value: note_type(k).content_hash for k in Kind}, now
+        ),
+    )
+    rendered = [render_card(card) for card in deck.cards]
+    summaries = [
+        _write_variant(deck, variant, rendered, lock, checked.phrases, out_dir, shared_guids)
+        for variant in chosen
+    ]
+    write_lock(deck_dir / LOCK_NAME, lock)
+    return summaries, warnings
+
+
+def _choose_variants(deck: Deck, names: Sequence[str]) -> list[Variant]:
+    known = {variant.name: variant for variant in deck.config.variants}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise DeckgenError(
+            [
+                Problem(
+                    Location(deck.config.path),
+                    "DG015",
+                    f"no variant {unknown[0]!r} in deck.toml",
+                    "choose from: " + ", ".join(known),
+                )
+            ]
+        )
+    return [known[name] for name in names] if names else list(known.values())
+
+
+def package_name(title: str, variant: str) -> str:
+    """A readable file name: the deck title in the variant's script, then the variant."""
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "-", title).strip("-.") or "deck"
+    return f"{safe}.{variant}.apkg"
+
+
+def _write_variant(
+    deck: Deck,
+    variant: Variant,
+    rendered: list[RenderedCard],
+    lock: Lock,
+    phrases: list[Phrase],
+    out_dir: Path,
+    shared_guids: bool,
+) -> PackageSummary:
+    from deckgen.package import DeckData, NoteData, note_guid, write_package
+
+    convert = Converter(variant.opencc, phrases)
+    config = deck.config
+    title = variant.title or convert.text(config.title)
+    source = convert.html(render_source(config.source))
+    decks: dict[str, DeckData] = {}
+    notes = []
+    media = {}
+    for due, item in enumerate(rendered, start=1):
+        card = item.card
+        deck_name = "::".join(
+            [title, *(convert.text(p.strip()) for p in card.subdeck.split("::") if p.strip())]
+        )
+        decks.setdefault(
+            deck_name,
+            DeckData(deck_name, stable_id("deck", str(config.id), variant.name, card.subdeck), ""),
+        )
+        values = {
+            **{k: convert.html(v) for k, v in item.fields.items()},
+            "Source": source,
+            "Lang": variant.name,
+            "Id": card.id,
+        }
+        kind = note_type(card.kind)
+        guid_parts: list[str | int] = [config.id, card.id]
+        if not shared_guids:
+            guid_parts.append(variant.name)
+        notes.append(
+            NoteData(
+                guid=note_guid(*guid_parts),
+                note_type=kind,
+                fields=tuple(values[name] for name in kind.fields),
+                tags=tuple(convert.text(t) for t in dict.fromkeys(config.tags + card.tags)),
+                deck_name=deck_name,
+                mtime=lock.cards[card.id].mtime,
+                due=due,
+            )
+        )
+        media.update({m.name: m.path for m in item.media})
+    decks.setdefault(title, DeckData(title, stable_id("deck", str(config.id), variant.name, "")))
+    path = out_dir / package_name(title, variant.name)
+    write_package(
+        path,
+        notes=notes,
+        decks=sorted(decks.values(), key=lambda d: d.name),
+        note_type_mtimes={k: e.mtime for k, e in lock.note_types.items()},
+        media=media,
+    )
+    return PackageSummary(
+        variant.name, path, len(notes), sum(_card_count(item.card) for item in rendered), len(decks)
+    )
+
+
+def _card_count(card: Card) -> int:
+    if card.kind is Kind.CLOZE:
+        return len(set(card.cloze_numbers))
+    return 2 if card.kind is Kind.REVERSED else 1

@@ -1,0 +1,170 @@
+"""The deckgen command line: parse options, call a stage, print. Nothing else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from deckgen import __version__
+from deckgen.errors import DeckgenError, Problem, Severity
+
+DECK_DIR = click.argument(
+    "deck_dir", default="cards", type=click.Path(file_okay=False, path_type=Path)
+)
+
+
+class _Group(click.Group):
+    """The one place that turns a user's mistake into a clean message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DeckgenError as error:
+            _print_problems(error.problems)
+            errors = sum(p.severity is Severity.ERROR for p in error.problems)
+            click.echo(
+                f"deckgen: stopped: {errors} errors, "
+                f"{len(error.problems) - errors} warnings; nothing was written",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+def _print_problems(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        click.echo(problem.format(), err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deckgen")
+def cli() -> None:
+    """Annotated Markdown flashcards → Anki decks in Simplified and Traditional Chinese.
+
+    \b
+    Examples:
+      deckgen check --source ../shared/source/article.zh-Hans.txt
+      deckgen build                  # cards/ → dist/*.apkg, one per variant
+      deckgen new --theme 02-integration
+      deckgen preview --no-open
+    """
+
+
+@cli.command()
+@DECK_DIR
+@click.option(
+    "--out",
+    "out_dir",
+    default="dist",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the .apkg files.",
+)
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    metavar="NAME",
+    help="Build only this variant (repeatable), e.g. --variant zh-Hant.",
+)
+@click.option(
+    "--shared-guids",
+    is_flag=True,
+    help="One GUID per card for every variant, so that importing the other script "
+    "switches existing notes (see docs/card-format.md).",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def build(
+    deck_dir: Path, out_dir: Path, variants: tuple[str, ...], shared_guids: bool, strict: bool
+) -> None:
+    """Build one .apkg per variant from DECK_DIR (default: cards/).
+
+    Output is written atomically: if anything fails, earlier packages stay as
+    they were. The deck's deck.lock.json is updated; commit it.
+
+    \b
+    Examples:
+      deckgen build
+      deckgen build cards --out dist --variant zh-Hant
+    """
+    from deckgen.build import build as run_build
+
+    summaries, warnings = run_build(
+        deck_dir, out_dir=out_dir, variants=variants, shared_guids=shared_guids, strict=strict
+    )
+    _print_problems(warnings)
+    for summary in summaries:
+        click.echo(str(summary))
+
+
+@cli.command()
+@DECK_DIR
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify every quote verbatim against this file (repeatable).",
+)
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: for editors and CI annotations.",
+)
+def check(deck_dir: Path, sources: tuple[Path, ...], strict: bool, output_format: str) -> None:
+    """Check DECK_DIR (default: cards/) without writing anything.
+
+    Reports syntax errors and card-quality warnings (rules in docs/rules.md)
+    as FILE:LINE: severity: message [CODE]. Exit 0 when clean, 1 on errors
+    (or on warnings with --strict).
+
+    \b
+    Examples:
+      deckgen check
+      deckgen check --strict --source ../shared/source/article.zh-Hans.txt
+      deckgen check --format json
+    """
+    from deckgen.build import check as run_check
+
+    try:
+        checked = run_check(deck_dir, sources=sources)
+        problems, cards = checked.problems, len(checked.deck.cards)
+    except DeckgenError as error:
+        if output_format == "text":
+            raise
+        problems, cards = error.problems, 0
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    if output_format == "json":
+        click.echo(json.dumps([_problem_json(p) for p in problems], ensure_ascii=False, indent=2))
+    else:
+        _print_problems(problems)
+        click.echo(
+            f"{cards} cards checked: {errors} errors, {len(problems) - errors} warnings", err=True
+        )
+    if errors or (strict and problems):
+        raise SystemExit(1)
+
+
+def _problem_json(problem: Problem) -> dict[str, Any]:
+    return {
+        "path": str(problem.location.path),
+        "line": problem.location.line,
+        "column": problem.location.column,
+        "severity": problem.severity.value,
+        "code": problem.code,
+        "message": problem.message,
+        "hint": problem.hint,
+    }
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="deckgen")

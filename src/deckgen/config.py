@@ -1,0 +1,225 @@
+"""deck.toml → DeckConfig, with every mistake reported at its line."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from deckgen.errors import DeckgenError, Location, Problem
+from deckgen.model import DeckConfig, Source, Variant
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAME = "deck.toml"
+
+# Allowed keys per table, and whether each is required; unknown keys are errors.
+_SCHEMA: dict[str, dict[str, bool]] = {
+    "": {"deck": True, "source": True, "variants": True, "lint": False},
+    "deck": {
+        "id": True,
+        "title": True,
+        "script": True,
+        "tags": False,
+        "phrases": False,
+        "titles": False,
+    },
+    "source": {"title": True, "author": True, "site": True, "url": False},
+    "variant": {"opencc": True, "title": False},
+    "lint": {"allow": False},
+}
+_VARIANT_NAME = re.compile(r"^zh-Han[st](-[A-Za-z0-9]+)*$")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+class _Reader:
+    """Collects problems while reading one deck.toml."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.problems: list[Problem] = []
+
+    def line_of(self, key: str) -> int:
+        """The first line that assigns or opens ``key`` (tomllib keeps no positions)."""
+        pattern = re.compile(rf"^\s*(\[+\s*)?([\w.-]+\.)?{re.escape(key)}\s*(=|\])")
+        for number, line in enumerate(self.lines, start=1):
+            if pattern.match(line):
+                return number
+        return 0
+
+    def problem(self, key: str, message: str, hint: str = "") -> None:
+        location = Location(self.path, self.line_of(key))
+        self.problems.append(Problem(location, "DG010", message, hint))
+
+    def table(self, data: Any, name: str, schema: str) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            self.problem(name, f"[{name}] must be a table", f"write it as [{name}]")
+            return {}
+        allowed = _SCHEMA[schema]
+        for key in data:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, list(allowed), n=1)
+                hint = (
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else ("allowed keys: " + ", ".join(allowed))
+                )
+                where = f"[{name}]" if name else "deck.toml"
+                self.problem(key, f"unknown key '{key}' in {where}", hint)
+        for key, required in allowed.items():
+            if required and key not in data:
+                self.problem(
+                    name or key,
+                    f"missing key '{key}' in [{name or key}]",
+                    "see docs/card-format.md for a complete deck.toml",
+                )
+        return data
+
+    def typed(self, data: dict[str, Any], key: str, kind: type, default: Any = None) -> Any:
+        value = data.get(key, default)
+        if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
+            return value
+        expected = {str: "a string", int: "an integer", list: "a list"}[kind]
+        self.problem(key, f"'{key}' must be {expected}, got {type(value).__name__} {value!r}")
+        return default
+
+    def strings(self, data: dict[str, Any], key: str) -> tuple[str, ...]:
+        values = self.typed(data, key, list, [])
+        if not all(isinstance(v, str) and v and " " not in v for v in values):
+            self.problem(
+                key,
+                f"'{key}' must be a list of strings without spaces",
+                'e.g. tags = ["运营", "结果导向"]',
+            )
+            return ()
+        return tuple(values)
+
+
+def load_config(deck_dir: Path) -> DeckConfig:
+    """Read ``deck_dir/deck.toml``; raise DeckgenError with every problem found."""
+    path = deck_dir / CONFIG_NAME
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        data = tomllib.loads(text)
+    except FileNotFoundError:
+        raise DeckgenError(
+            [
+                Problem(
+                    Location(path),
+                    "DG010",
+                    "no deck.toml in the deck folder",
+                    "create one: see docs/card-format.md",
+                )
+            ]
+        ) from None
+    except UnicodeDecodeError as error:
+        raise DeckgenError(
+            [
+                Problem(
+                    Location(path),
+                    "DG002",
+                    f"not valid UTF-8: {error.reason}",
+                    "save the file as UTF-8",
+                )
+            ]
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        found = _TOML_POSITION.search(str(error))
+        line, column = (int(found[1]), int(found[2])) if found else (0, 0)
+        message = _TOML_POSITION.sub("", str(error)).strip()
+        raise DeckgenError(
+            [
+                Problem(
+                    Location(path, line, column),
+                    "DG010",
+                    f"deck.toml is not valid TOML: {message}",
+                    "see docs/card-format.md for a complete deck.toml",
+                )
+            ]
+        ) from None
+
+    reader = _Reader(path, text)
+    top = reader.table(data, "", "")
+    deck = reader.table(top.get("deck", {}), "deck", "deck")
+    source = reader.table(top.get("source", {}), "source", "source")
+    lint = reader.table(top.get("lint", {}), "lint", "lint")
+    variants = _read_variants(reader, top.get("variants", {}), deck)
+
+    deck_id = reader.typed(deck, "id", int, 0)
+    if deck_id is not None and not 0 < deck_id < 2**53:
+        reader.problem("id", f"deck id must be a positive integer below 2**53, got {deck_id}")
+    script = reader.typed(deck, "script", str, "zh-Hans")
+    if script != "zh-Hans":
+        reader.problem(
+            "script",
+            f"cards must be written in zh-Hans, got {script!r}",
+            "deckgen converts from Simplified; write the cards in zh-Hans",
+        )
+    phrases = reader.typed(deck, "phrases", str)
+    config = DeckConfig(
+        path=path,
+        id=deck_id or 0,
+        title=reader.typed(deck, "title", str, "") or "",
+        script=script or "zh-Hans",
+        tags=reader.strings(deck, "tags"),
+        source=Source(
+            title=reader.typed(source, "title", str, "") or "",
+            author=reader.typed(source, "author", str, "") or "",
+            site=reader.typed(source, "site", str, "") or "",
+            url=reader.typed(source, "url", str, "") or "",
+        ),
+        variants=variants,
+        phrases=deck_dir / phrases if phrases else None,
+        allow=frozenset(reader.strings(lint, "allow")),
+        raw=text,
+    )
+    if config.phrases is not None and not config.phrases.is_file():
+        reader.problem(
+            "phrases",
+            f"phrase dictionary {phrases!r} not found",
+            "create it (it may be empty) or remove the key",
+        )
+    if reader.problems:
+        raise DeckgenError(reader.problems)
+    return config
+
+
+def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Variant, ...]:
+    from deckgen.convert import known_configs
+
+    if not isinstance(data, dict) or not data:
+        reader.problem(
+            "variants", "no variants to build", 'add e.g. [variants.zh-Hant] with opencc = "s2tw"'
+        )
+        return ()
+    titles = deck.get("titles", {})
+    variants = []
+    for name, table in data.items():
+        table = reader.table(table, f"variants.{name}", "variant")
+        if not _VARIANT_NAME.match(name):
+            reader.problem(
+                name,
+                f"variant name {name!r} is not a zh-Hans/zh-Hant language tag",
+                "name variants like zh-Hans, zh-Hant or zh-Hant-HK",
+            )
+        opencc = reader.typed(table, "opencc", str, "none") or "none"
+        if opencc != "none" and opencc not in known_configs():
+            close = difflib.get_close_matches(opencc, known_configs(), n=1)
+            reader.problem(
+                "opencc",
+                f"unknown OpenCC config {opencc!r} for variant {name}",
+                f"did you mean {close[0]!r}?"
+                if close
+                else "use one of: " + ", ".join(known_configs()),
+            )
+        title = reader.typed(table, "title", str) or (
+            titles.get(name) if isinstance(titles, dict) else None
+        )
+        variants.append(Variant(name=name, opencc=opencc, title=title))
+    return tuple(variants)

@@ -1,0 +1,113 @@
+"""Card and note-type content hashes → modification times, kept in deck.lock.json.
+
+Anki updates an existing note on import only when the incoming modification
+time is newer. A fixed time would drop every edit; the clock would make builds
+irreproducible. The lock keeps, per card id, the hash of its content and the
+time of the build where that hash first appeared: unchanged cards keep their
+time (byte-identical rebuilds), edited ones get a later one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deckgen.errors import DeckgenError, Location, Problem
+from deckgen.model import Card
+
+LOCK_NAME = "deck.lock.json"
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    hash: str
+    mtime: int
+
+
+@dataclass(frozen=True)
+class Lock:
+    """What the last build knew: card ids and note-type kinds → Entry."""
+
+    cards: dict[str, Entry] = field(default_factory=dict)
+    note_types: dict[str, Entry] = field(default_factory=dict)
+
+
+def build_time() -> int:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(epoch) if epoch.isdigit() else int(time.time())
+
+
+def card_hash(card: Card, environment: str) -> str:
+    """Hash of everything that shapes a card's notes: its parts and the build environment."""
+    parts = [
+        environment,
+        card.kind.value,
+        card.subdeck,
+        " ".join(card.tags),
+        card.question.markdown,
+        card.answer.markdown,
+        *(q.markdown for q in card.quotes),
+        card.note.markdown if card.note else "",
+    ]
+    parts += [f"{image.src}={image.path.stat().st_size}" for image in card.images]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def read_lock(path: Path) -> Lock:
+    """The lock file, or an empty lock if there is none yet."""
+    if not path.is_file():
+        return Lock()
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        return Lock(
+            cards={k: Entry(v["hash"], int(v["mtime"])) for k, v in data["cards"].items()},
+            note_types={
+                k: Entry(v["hash"], int(v["mtime"])) for k, v in data["note_types"].items()
+            },
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        hint = (
+            f"restore it from version control (git checkout -- {path.name}); "
+            "deleting it resets every card's time"
+        )
+        raise DeckgenError(
+            [Problem(Location(path), "DG060", f"lock file is damaged: {error}", hint)]
+        ) from None
+
+
+def updated(old: dict[str, Entry], hashes: dict[str, str], now: int) -> dict[str, Entry]:
+    """New entries for ``hashes``: unchanged keep their time, changed ones move forward."""
+    entries = {}
+    for key, digest in hashes.items():
+        previous = old.get(key)
+        if previous is not None and previous.hash == digest:
+            entries[key] = previous
+        else:
+            entries[key] = Entry(digest, max(now, previous.mtime + 1) if previous else now)
+    return entries
+
+
+def write_lock(path: Path, lock: Lock) -> None:
+    """Write the lock atomically, one card per line so that diffs stay readable."""
+
+    def rows(entries: dict[str, Entry]) -> str:
+        return ",\n".join(
+            f'    {json.dumps(key, ensure_ascii=False)}: {{"hash": "{e.hash}", "mtime": {e.mtime}}}'
+            for key, e in sorted(entries.items())
+        )
+
+    text = (
+        f'{{\n  "format": {_FORMAT},\n  "cards": {{\n{rows(lock.cards)}\n  }},\n'
+        f'  "note_types": {{\n{rows(lock.note_types)}\n  }}\n}}\n'
+    )
+    if path.is_file() and path.read_text("utf-8") == text:
+        return
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, "utf-8")
+    os.replace(temporary, path)
