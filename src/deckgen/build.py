@@ -193,6 +193,8 @@ def _write_variant(
     decks: dict[str, DeckData] = {}
     notes = []
     media = {}
+    # With shared GUIDs, the variants' notes must differ in time for Anki to switch them.
+    mtime_offset = [v.name for v in config.variants].index(variant.name) if shared_guids else 0
     for due, item in enumerate(rendered, start=1):
         card = item.card
         deck_name = "::".join(
@@ -219,7 +221,7 @@ def _write_variant(
                 fields=tuple(values[name] for name in kind.fields),
                 tags=tuple(convert.text(t) for t in dict.fromkeys(config.tags + card.tags)),
                 deck_name=deck_name,
-                mtime=lock.cards[card.id].mtime,
+                mtime=lock.cards[card.id].mtime + mtime_offset,
                 due=due,
             )
         )

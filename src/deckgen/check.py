@@ -214,26 +214,55 @@ def quote_verbatim(card: Card, context: CheckContext) -> Iterator[Problem]:
             )
 
 
+def _text_lines(card: Card) -> Iterator[tuple[Path, int, str]]:
+    """(file, line, text) for every run of card text; code and markup left out."""
+    parts = [card.question, card.answer, *card.quotes, *([card.note] if card.note else [])]
+    for part in parts:
+        blocks = (
+            [(part.location.line, list(part.tokens))]
+            if part is card.question
+            else [
+                (token.map[0] + 1, token.children or [])
+                for token in part.tokens
+                if token.map and token.children
+            ]
+        )
+        for line, children in blocks:
+            for child in children:
+                if child.type == "text":
+                    yield part.location.path, line, child.content
+                elif child.type in ("softbreak", "hardbreak"):
+                    line += 1
+
+
+def _is_han(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
 @card_rule
 def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]:
     from deckgen.convert import Phrase, ambiguous_characters, find_ambiguities
 
     phrases = [p for p in context.phrases if isinstance(p, Phrase)]
     table = ambiguous_characters()
-    parts = [card.question, card.answer, *card.quotes, *([card.note] if card.note else [])]
-    for part in parts:
-        for offset, char in find_ambiguities(part.markdown, phrases):
-            line = part.location.line + part.markdown.count("\n", 0, offset)
-            start = part.markdown.rfind("\n", 0, offset) + 1
-            column = offset - start + 1
-            around = part.markdown[max(offset - 3, start) : offset + 4].split("\n")[0]
+    for path, line, text in _text_lines(card):
+        for offset, char in find_ambiguities(text, phrases):
+            # Suggest the two-character word the character most likely belongs to.
+            if offset > 0 and _is_han(text[offset - 1]):
+                word = text[offset - 1 : offset + 1]
+            else:
+                word = (
+                    text[offset : offset + 2]
+                    if offset + 1 < len(text) and _is_han(text[offset + 1])
+                    else char
+                )
             yield Problem(
-                Location(part.location.path, line, column),
+                Location(path, line),
                 "DG201",
-                f"'{char}' in '{around}' has several Traditional forms "
-                f"({table[char]}) and no phrase entry decides it",
-                f"add the word around it to the deck's phrase dictionary, e.g. "
-                f"'{around.strip()}<TAB>…', after checking the Traditional form",
+                f"'{char}' in '{word}' has several Traditional forms ({table[char]}) and no "
+                "phrase entry decides it",
+                f"check the Traditional deck, then add '{word}<TAB>…' (the right Traditional "
+                "form) to the deck's phrase dictionary",
                 WARNING,
             )
 
@@ -305,20 +334,16 @@ def traditional_characters(card: Card, context: CheckContext) -> Iterator[Proble
     from deckgen.convert import simplifier
 
     to_simplified = simplifier()
-    parts = [card.question, card.answer, *card.quotes, *([card.note] if card.note else [])]
-    for part in parts:
-        converted = to_simplified(part.markdown)
-        if converted == part.markdown or len(converted) != len(part.markdown):
+    for path, line, text in _text_lines(card):
+        converted = to_simplified(text)
+        if converted == text or len(converted) != len(text):
             continue
-        offset = next(
-            i for i, (a, b) in enumerate(zip(part.markdown, converted, strict=True)) if a != b
-        )
-        line = part.location.line + part.markdown.count("\n", 0, offset)
+        offset = next(i for i, (a, b) in enumerate(zip(text, converted, strict=True)) if a != b)
         yield Problem(
-            Location(part.location.path, line),
+            Location(path, line),
             "DG120",
-            f"'{part.markdown[offset]}' is Traditional, but the deck is written in zh-Hans",
-            f"write '{converted[offset]}' (deckgen makes the Traditional "
-            "deck from Simplified cards)",
+            f"'{text[offset]}' is Traditional, but the deck is written in zh-Hans",
+            f"write '{converted[offset]}' (deckgen makes the Traditional deck from "
+            "Simplified cards)",
             ERROR,
         )
