@@ -1,0 +1,132 @@
+"""The shipped deck in cards/: checked against the article, built, imported, read in both scripts."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTICLE, ARTICLE_AS_RECEIVED, REPO, AnkiCollection, run
+from deckgen.convert import Converter
+from deckgen.parse import parse_deck
+
+CARDS = REPO / "cards"
+NOTES, CARDS_IN_ANKI = 40, 50
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    import shutil
+
+    deck = tmp_path_factory.mktemp("deck") / "cards"
+    shutil.copytree(CARDS, deck)
+    out = deck.parent / "dist"
+    result = run("build", deck, "--out", out, "--strict")
+    assert result.exit_code == 0, result.output
+    # The committed lock file is current: building changed nothing in it.
+    assert (deck / "deck.lock.json").read_bytes() == (CARDS / "deck.lock.json").read_bytes()
+    return {p.name.split(".")[-2]: p for p in out.glob("*.apkg")}
+
+
+def test_check_strict_against_the_article_passes() -> None:
+    result = run("check", CARDS, "--strict", "--source", ARTICLE)
+    assert result.exit_code == 0, result.output
+    assert f"{NOTES} cards checked: 0 errors, 0 warnings" in result.output
+
+
+def test_quotes_are_short_and_the_article_is_not_reprinted() -> None:
+    # Fair quotation: each quote a sentence or less, no long stretch rebuilt from
+    # adjacent quotes, and much of the (short) article left out.
+    deck = parse_deck(CARDS)
+    article = "".join(ARTICLE.read_text("utf-8").split())
+    covered = [False] * len(article)
+    for quote in (q for card in deck.cards for q in card.quotes):
+        text = "".join(quote.text.split())
+        assert len(text) <= 45, quote.location
+        start = article.find(text)
+        covered[start : start + len(text)] = [True] * len(text)
+    runs = "".join("x" if c else " " for c in covered).split()
+    assert max(len(run) for run in runs) <= 45
+    assert sum(covered) / len(article) < 0.6
+
+
+@pytest.mark.parametrize("variant", ["zh-Hans", "zh-Hant"])
+def test_every_card_renders_with_quote_and_note(
+    packages: dict[str, Path], tmp_path: Path, variant: str
+) -> None:
+    anki = AnkiCollection(tmp_path / "c.anki2")
+    log = anki.import_package(packages[variant])
+    assert log.new == NOTES
+    assert anki.col.card_count() == CARDS_IN_ANKI
+    for card_id in anki.col.find_cards(""):
+        card = anki.col.get_card(card_id)
+        front, back = card.question(), card.answer()
+        assert f'lang="{variant}"' in front
+        assert 'class="quote"' in back and "<blockquote>" in back
+        assert 'class="note"' in back
+        assert ("@思无邪" if variant == "zh-Hans" else "@思無邪") in back
+    anki.col.close()
+
+
+def test_both_scripts_coexist_in_one_collection(
+    packages: dict[str, Path], anki: AnkiCollection
+) -> None:
+    for package in packages.values():
+        assert anki.import_package(package).new == NOTES
+    assert anki.col.note_count() == 2 * NOTES
+
+
+def _texts(package: Path) -> list[str]:
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        zipfile.ZipFile(package).extract("collection.anki2", tmp)
+        connection = sqlite3.connect(Path(tmp) / "collection.anki2")
+        rows = connection.execute("SELECT flds, tags FROM notes").fetchall()
+        decks = connection.execute("SELECT decks FROM col").fetchone()[0]
+        connection.close()
+    texts = [re.sub(r"<[^>]+>|\{\{c\d+::|\}\}", " ", f"{flds} {tags}") for flds, tags in rows]
+    return [*texts, *(deck["name"] for deck in json.loads(decks).values())]
+
+
+def test_traditional_deck_has_no_simplified_characters(packages: dict[str, Path]) -> None:
+    to_traditional = Converter("s2tw", [])
+    for text in _texts(packages["zh-Hant"]):
+        assert to_traditional.text(text) == text
+
+
+def test_simplified_deck_has_no_traditional_characters(packages: dict[str, Path]) -> None:
+    to_simplified = Converter("t2s", [])
+    for text in _texts(packages["zh-Hans"]):
+        assert to_simplified.text(text) == text
+
+
+def test_the_received_traditional_text_fails_the_same_check() -> None:
+    # The naive conversion we received keeps 于, 后, 么, 里: the check above must see that.
+    received = ARTICLE_AS_RECEIVED.read_text("utf-8")
+    converted = Converter("s2tw", []).text(received)
+    wrong = {a for a, b in zip(received, converted, strict=True) if a != b}
+    assert {"于", "后", "么", "里"} <= wrong
+
+
+@pytest.mark.parametrize(
+    ("simplified", "traditional"),
+    [
+        ("讀者回覆", "读者回复"),
+        ("這裡", "这里"),
+        ("然後", "然后"),
+        ("至於", "至于"),
+        ("什麼", "什么"),
+        ("意味著", "意味着"),
+    ],
+)
+def test_known_traps_are_converted_right(
+    packages: dict[str, Path], simplified: str, traditional: str
+) -> None:
+    hant = " ".join(_texts(packages["zh-Hant"]))
+    hans = " ".join(_texts(packages["zh-Hans"]))
+    assert traditional in hans and simplified in hant

@@ -1,0 +1,68 @@
+"""Rendering golden cases, in markdown-it's fixture format (title / . / input / . / output / .).
+
+The expected HTML is what a learner's card holds. When a case changes, read the
+diff and the rendered card before accepting it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deckgen.convert import Converter, load_phrases
+from deckgen.errors import Location
+from deckgen.model import Field
+from deckgen.parse import markdown_parser
+from deckgen.render import render_field
+
+FIXTURES = Path(__file__).parent / "fixtures" / "render"
+
+
+def read_fixtures(path: Path) -> list[tuple[str, str, str]]:
+    """(title, input, expected) triples from a markdown-it style fixture file."""
+    cases = []
+    lines = path.read_text("utf-8").split("\n")
+    index = 0
+    while index < len(lines):
+        if lines[index + 1 : index + 2] == ["."] and lines[index].strip():
+            title = lines[index]
+            end_input = lines.index(".", index + 2)
+            end_output = lines.index(".", end_input + 1)
+            cases.append(
+                (
+                    title,
+                    "\n".join(lines[index + 2 : end_input]),
+                    "\n".join(lines[end_input + 1 : end_output]),
+                )
+            )
+            index = end_output + 1
+        else:
+            index += 1
+    return cases
+
+
+def render(markdown: str, variant: str) -> str:
+    tokens = tuple(markdown_parser().parse(markdown))
+    html = render_field(Field(markdown, Location(Path("case.md"), 1), tokens), {"media": {}})
+    return Converter(variant, load_phrases(None)).html(html)
+
+
+CASES = [
+    (config, *case)
+    for config, name in (("none", "zh-Hans"), ("s2tw", "zh-Hant"))
+    for case in read_fixtures(FIXTURES / f"{name}.md")
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "title", "markdown", "expected"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
+)
+def test_golden(config: str, title: str, markdown: str, expected: str) -> None:
+    assert render(markdown, config) == expected
+
+
+def test_both_fixture_files_have_the_same_inputs() -> None:
+    hans = [(t, i) for t, i, _ in read_fixtures(FIXTURES / "zh-Hans.md")]
+    hant = [(t, i) for t, i, _ in read_fixtures(FIXTURES / "zh-Hant.md")]
+    assert hans == hant and len(hans) >= 10
