@@ -61,15 +61,18 @@ class AnkiCollection:
 
         options = ImportAnkiPackageOptions()
         if update_always:
-            options.update_notes = ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS
+            options.update_notes = (
+                ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS
+            )
         log = self.col.import_anki_package(
             ImportAnkiPackageRequest(package_path=str(package), options=options)
         ).log
         return ImportLog(len(log.new), len(log.updated), len(log.duplicate), len(log.conflicting))
 
     def card_by_id_field(self, card_id: str, ord_: int = 0):  # type: ignore[no-untyped-def]
-        ids = [c for c in self.col.find_cards(f'"Id:{card_id}"')
-               if self.col.get_card(c).ord == ord_]
+        ids = [
+            c for c in self.col.find_cards(f'"Id:{card_id}"') if self.col.get_card(c).ord == ord_
+        ]
         assert ids, f"no card with Id {card_id}"
         return self.col.get_card(ids[0])
 

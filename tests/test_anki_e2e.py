@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import AnkiCollection, run
+
 from deckgen import notetypes
 
 HANS = "样例卡组.zh-Hans.apkg"
@@ -19,8 +19,9 @@ def build(deck: Path, out: Path, *extra: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_both_decks_import_into_one_collection(sample_deck: Path, tmp_path: Path,
-                                               anki: AnkiCollection) -> None:
+def test_both_decks_import_into_one_collection(
+    sample_deck: Path, tmp_path: Path, anki: AnkiCollection
+) -> None:
     build(sample_deck, tmp_path / "out")
     hans = anki.import_package(tmp_path / "out" / HANS)
     hant = anki.import_package(tmp_path / "out" / HANT)
@@ -30,23 +31,47 @@ def test_both_decks_import_into_one_collection(sample_deck: Path, tmp_path: Path
     assert anki.col.note_count() == 8  # no GUID collision between the scripts
     assert anki.col.card_count() == 14
     names = {d.name for d in anki.col.decks.all_names_and_ids()}
-    assert {"样例卡组::基础", "样例卡组::核心能力::整合",
-            "樣例卡組::基礎", "樣例卡組::核心能力::整合"} <= names
+    assert {
+        "样例卡组::基础",
+        "样例卡组::核心能力::整合",
+        "樣例卡組::基礎",
+        "樣例卡組::核心能力::整合",
+    } <= names
 
 
 @pytest.mark.parametrize(
     ("package", "lang", "question", "answer", "quote", "note"),
     [
-        (HANS, "zh-Hans", "运营人员必备的基础素质是什么？", "<strong>结果导向：</strong>不达目标不罢休。",
-         "毕竟不达目标不罢休也是运营人员必备的基础素质。", "做事先定目标，再倒推路径。"),
-        (HANT, "zh-Hant", "運營人員必備的基礎素質是什麼？", "<strong>結果導向：</strong>不達目標不罷休。",
-         "畢竟不達目標不罷休也是運營人員必備的基礎素質。", "做事先定目標，再倒推路徑。"),
+        (
+            HANS,
+            "zh-Hans",
+            "运营人员必备的基础素质是什么？",
+            "<strong>结果导向：</strong>不达目标不罢休。",
+            "毕竟不达目标不罢休也是运营人员必备的基础素质。",
+            "做事先定目标，再倒推路径。",
+        ),
+        (
+            HANT,
+            "zh-Hant",
+            "運營人員必備的基礎素質是什麼？",
+            "<strong>結果導向：</strong>不達目標不罷休。",
+            "畢竟不達目標不罷休也是運營人員必備的基礎素質。",
+            "做事先定目標，再倒推路徑。",
+        ),
     ],
     ids=["zh-Hans", "zh-Hant"],
 )
-def test_basic_card_renders_in_anki(sample_deck: Path, tmp_path: Path, anki: AnkiCollection,
-                                    package: str, lang: str, question: str, answer: str,
-                                    quote: str, note: str) -> None:
+def test_basic_card_renders_in_anki(
+    sample_deck: Path,
+    tmp_path: Path,
+    anki: AnkiCollection,
+    package: str,
+    lang: str,
+    question: str,
+    answer: str,
+    quote: str,
+    note: str,
+) -> None:
     build(sample_deck, tmp_path / "out")
     anki.import_package(tmp_path / "out" / package)
     card = anki.card_by_id_field("sample-result")
@@ -54,16 +79,20 @@ def test_basic_card_renders_in_anki(sample_deck: Path, tmp_path: Path, anki: Ank
     assert f'lang="{lang}"' in front
     assert question in front and answer not in front
     assert answer in back
-    assert quote in back and "@思无邪" in back or "@思無邪" in back
+    assert quote in back
+    assert ("@思无邪" if lang == "zh-Hans" else "@思無邪") in back
     assert note in back
     assert "sample-result" in back  # the card id, for reporting mistakes
 
 
-@pytest.mark.parametrize(("package", "shown", "hidden"),
-                         [(HANS, "产品运营要整合", "业务"), (HANT, "產品運營要整合", "業務")],
-                         ids=["zh-Hans", "zh-Hant"])
-def test_cloze_blanks_render_in_anki(sample_deck: Path, tmp_path: Path, anki: AnkiCollection,
-                                     package: str, shown: str, hidden: str) -> None:
+@pytest.mark.parametrize(
+    ("package", "shown", "hidden"),
+    [(HANS, "产品运营要整合", "业务"), (HANT, "產品運營要整合", "業務")],
+    ids=["zh-Hans", "zh-Hant"],
+)
+def test_cloze_blanks_render_in_anki(
+    sample_deck: Path, tmp_path: Path, anki: AnkiCollection, package: str, shown: str, hidden: str
+) -> None:
     build(sample_deck, tmp_path / "out")
     anki.import_package(tmp_path / "out" / package)
     card = anki.card_by_id_field("sample-integration", ord_=0)
@@ -75,8 +104,9 @@ def test_cloze_blanks_render_in_anki(sample_deck: Path, tmp_path: Path, anki: An
     assert len(anki.col.find_cards('"Id:sample-integration"')) == 3
 
 
-def test_reversed_card_asks_both_ways(sample_deck: Path, tmp_path: Path,
-                                      anki: AnkiCollection) -> None:
+def test_reversed_card_asks_both_ways(
+    sample_deck: Path, tmp_path: Path, anki: AnkiCollection
+) -> None:
     build(sample_deck, tmp_path / "out")
     anki.import_package(tmp_path / "out" / HANS)
     forward = anki.card_by_id_field("sample-perspective", ord_=0)
@@ -85,8 +115,9 @@ def test_reversed_card_asks_both_ways(sample_deck: Path, tmp_path: Path,
     assert "换个角度看问题" in backward.question() and "换位思考" not in backward.question()
 
 
-def test_image_is_packaged_as_hashed_media(sample_deck: Path, tmp_path: Path,
-                                           anki: AnkiCollection) -> None:
+def test_image_is_packaged_as_hashed_media(
+    sample_deck: Path, tmp_path: Path, anki: AnkiCollection
+) -> None:
     build(sample_deck, tmp_path / "out")
     anki.import_package(tmp_path / "out" / HANT)
     back = anki.card_by_id_field("sample-image").answer()
@@ -99,9 +130,9 @@ def test_image_is_packaged_as_hashed_media(sample_deck: Path, tmp_path: Path,
     assert "<code>这里</code>" in back and "紅色" in back
 
 
-def test_edit_rebuild_reimport_keeps_history(sample_deck: Path, tmp_path: Path,
-                                             anki: AnkiCollection,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edit_rebuild_reimport_keeps_history(
+    sample_deck: Path, tmp_path: Path, anki: AnkiCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     build(sample_deck, tmp_path / "out")
     anki.import_package(tmp_path / "out" / HANS)
@@ -111,8 +142,9 @@ def test_edit_rebuild_reimport_keeps_history(sample_deck: Path, tmp_path: Path,
     assert reps == 1 and interval > 0
 
     path = sample_deck / "01-basic.md"
-    path.write_text(path.read_text("utf-8").replace("不达目标不罢休。", "目标不达，决不罢休。"),
-                    "utf-8")
+    path.write_text(
+        path.read_text("utf-8").replace("不达目标不罢休。", "目标不达，决不罢休。"), "utf-8"
+    )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000100")
     build(sample_deck, tmp_path / "out")
     log = anki.import_package(tmp_path / "out" / HANS)  # Anki's default options
@@ -124,9 +156,9 @@ def test_edit_rebuild_reimport_keeps_history(sample_deck: Path, tmp_path: Path,
     assert (card.reps, card.ivl) == (reps, interval)
 
 
-def test_edit_without_clock_still_moves_forward(sample_deck: Path, tmp_path: Path,
-                                                anki: AnkiCollection,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edit_without_clock_still_moves_forward(
+    sample_deck: Path, tmp_path: Path, anki: AnkiCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A CI that pins SOURCE_DATE_EPOCH for every build must still ship edits.
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     build(sample_deck, tmp_path / "out")
@@ -137,9 +169,9 @@ def test_edit_without_clock_still_moves_forward(sample_deck: Path, tmp_path: Pat
     assert anki.import_package(tmp_path / "out" / HANS).updated == 1
 
 
-def test_template_change_reaches_learners(sample_deck: Path, tmp_path: Path,
-                                          anki: AnkiCollection,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_template_change_reaches_learners(
+    sample_deck: Path, tmp_path: Path, anki: AnkiCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     templates = tmp_path / "templates"
     shutil.copytree(notetypes.templates_dir(), templates)
     monkeypatch.setattr(notetypes, "templates_dir", lambda: templates)
@@ -165,8 +197,9 @@ def test_template_change_reaches_learners(sample_deck: Path, tmp_path: Path,
     assert (card.reps, card.ivl) == (reps, interval)
 
 
-def test_shared_guids_switch_script_and_keep_history(sample_deck: Path, tmp_path: Path,
-                                                     anki: AnkiCollection) -> None:
+def test_shared_guids_switch_script_and_keep_history(
+    sample_deck: Path, tmp_path: Path, anki: AnkiCollection
+) -> None:
     build(sample_deck, tmp_path / "out", "--shared-guids")
     anki.import_package(tmp_path / "out" / HANS)
     card = anki.card_by_id_field("sample-result")

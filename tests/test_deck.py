@@ -1,4 +1,4 @@
-"""The shipped deck in cards/: checked against the article, built, imported, read in both scripts."""
+"""The shipped deck in cards/: checked, built, imported and read in both scripts."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import ARTICLE, ARTICLE_AS_RECEIVED, REPO, AnkiCollection, run
+
 from deckgen.convert import Converter
 from deckgen.parse import parse_deck
 
