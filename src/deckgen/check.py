@@ -7,6 +7,7 @@ or per deck (``[lint] allow`` in deck.toml).
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -14,19 +15,28 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from markdown_it.token import Token
-
 from deckgen.errors import Location, Problem, Severity
 from deckgen.model import Card, Deck, Field, Kind
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
-MAX_ANSWER_CHARS = 40
+PLACEHOLDER = "【TODO"
+"""How every placeholder that ``deckgen new`` writes starts (DG100)."""
+MAX_ANSWER_LENGTH = 40
+"""Characters of CJK text (a Latin word counts as one)."""
 MAX_ENUMERATION = 2
+MAX_ENUMERATION_ITEM = 4
 MAX_CLOZE_SHARE = 0.6
 MAX_CLOZE_NUMBERS = 5
-_YES_NO = re.compile(r"[吗嗎]\s*[？?]?\s*$|是否|是不是|对不对|對不對")
-_ENUMERATION = re.compile(r"[、，,；;]")
+MIN_REPEATED = 6
+NEAR_DUPLICATE = 0.8
+# Yes/no: ending in 吗, or 是否 / A-not-A (是不是, 对不对, 有没有) with no open question word.
+_ENDS_IN_MA = re.compile(r"[吗嗎][\s？?]*$")
+_WHETHER = re.compile(r"是否|(\w)[不没沒]\1")
+_OPEN_QUESTION = re.compile(r"什么|什麼|怎|如何|为何|為何|哪|谁|誰|多少|几|幾|何时|何時")
+_CLAUSE = re.compile(r"[，,；;]")
+_LAST_AND = re.compile(r"和|与|與|及|或")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -59,17 +69,39 @@ def _letters(text: str) -> str:
     )
 
 
+def _length(text: str) -> int:
+    """How long text reads: one per CJK character, one per Latin word or number."""
+    latin = _LATIN_WORD.findall(text)
+    return len(_letters(_LATIN_WORD.sub("", text))) + len(latin)
+
+
+def placeholders(card: Card) -> Iterator[Problem]:
+    """DG100: placeholder text from ``deckgen new`` still in the card."""
+    for path, line, text in _text_lines(card):
+        start = text.find(PLACEHOLDER)
+        if start >= 0:
+            end = text.find("】", start)
+            yield Problem(
+                Location(path, line),
+                "DG100",
+                f"placeholder text left in card: {text[start : end + 1 if end > 0 else None]!r}",
+                "replace every 【TODO：…】 with the card's real text",
+                ERROR,
+            )
+
+
 @card_rule
 def answer_too_long(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.kind is Kind.CLOZE:
         return
-    length = len(_letters(card.answer.text))
-    if length > MAX_ANSWER_CHARS:
+    length = _length(card.answer.text)
+    if length > MAX_ANSWER_LENGTH:
         yield _problem(
             card.answer,
             "DG101",
             WARNING,
-            f"answer has {length} characters (more than {MAX_ANSWER_CHARS}): too long for one idea",
+            f"answer has {length} characters (more than {MAX_ANSWER_LENGTH}): "
+            "too long for one idea",
             "keep the answer to a phrase or one sentence; move background to the note",
         )
 
@@ -78,10 +110,7 @@ def answer_too_long(card: Card, context: CheckContext) -> Iterator[Problem]:
 def enumeration(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.kind is Kind.CLOZE:
         return
-    items = max(
-        [_list_items(card.answer)]
-        + [len(_ENUMERATION.split(t.content)) for t in _inline_text(card.answer)]
-    )
+    items = max([0, *_bullet_items(card.answer), *map(_enumerated, _paragraphs(card.answer))])
     if items > MAX_ENUMERATION:
         yield _problem(
             card.answer,
@@ -92,24 +121,47 @@ def enumeration(card: Card, context: CheckContext) -> Iterator[Problem]:
         )
 
 
-def _list_items(part: Field) -> int:
-    counts = [0]
+def _bullet_items(part: Field) -> Iterator[int]:
+    """The number of items of each bullet (unordered) list; ordered steps are fine."""
+    lists: list[list[int]] = []
     for token in part.tokens:
-        if token.type == "list_item_open":
-            counts[-1] += 1
-    return counts[0]
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            lists.append([0 if token.type == "bullet_list_open" else -1])
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            yield lists.pop()[0]
+        elif token.type == "list_item_open" and lists and lists[-1][0] >= 0:
+            lists[-1][0] += 1
 
 
-def _inline_text(part: Field) -> Iterator[Token]:
+def _paragraphs(part: Field) -> Iterator[str]:
+    """The plain text of each inline block (paragraph, heading, table cell)."""
     for token in part.tokens:
-        for child in token.children or ():
-            if child.type == "text":
-                yield child
+        if token.children:
+            yield "".join(
+                "\n" if child.type in ("softbreak", "hardbreak") else child.content
+                for child in token.children
+                if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+            )
+
+
+def _enumerated(text: str) -> int:
+    """Items listed in text: 业务、产品和技术 (3); short runs between commas (a，b，c)."""
+    items = text.split("、")
+    if len(items) > 1:
+        last = _LAST_AND.split(items[-1])
+        return len(items) + (len(last) == 2 and all(0 < _length(x) <= 8 for x in last))
+    clauses = _CLAUSE.split(text)
+    if len(clauses) > 2 and all(0 < _length(c) <= MAX_ENUMERATION_ITEM for c in clauses):
+        return len(clauses)
+    return 1
 
 
 @card_rule
 def yes_no_question(card: Card, context: CheckContext) -> Iterator[Problem]:
-    if card.kind is not Kind.CLOZE and _YES_NO.search(card.question.text):
+    text = card.question.text
+    if card.kind is Kind.CLOZE:
+        return
+    if _ENDS_IN_MA.search(text) or (_WHETHER.search(text) and not _OPEN_QUESTION.search(text)):
         yield _problem(
             card.question,
             "DG103",
@@ -124,14 +176,24 @@ def gives_away(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.kind is Kind.CLOZE:
         return
     question, answer = _letters(card.question.text), _letters(card.answer.text)
-    if answer and question and (answer in question or question in answer):
-        yield _problem(
-            card.answer,
-            "DG104",
-            WARNING,
-            "the question and the answer repeat each other",
-            "reword the question so that it cannot be answered by pattern-matching its own words",
-        )
+    if not question or not answer:
+        return
+    if len(answer) > 1 and answer in question:
+        message = f"the question contains its own answer {answer!r}"
+    else:
+        match = difflib.SequenceMatcher(None, question, answer, autojunk=False)
+        longest = match.find_longest_match(0, len(question), 0, len(answer))
+        repeated = question[longest.a : longest.a + longest.size]
+        if _length(repeated) < MIN_REPEATED:
+            return
+        message = f"the answer repeats {repeated!r} from the question"
+    yield _problem(
+        card.answer,
+        "DG104",
+        WARNING,
+        message,
+        "answer with only the thing asked for; reword the question if it gives the answer away",
+    )
 
 
 @card_rule
@@ -175,8 +237,8 @@ def cloze_shape(card: Card, context: CheckContext) -> Iterator[Problem]:
             f"{len(numbers)} cards from one note: too many deletions",
             "split the sentence, or give related deletions the same number",
         )
-    hidden = len(_letters("".join(_cloze_text(card.answer))))
-    total = len(_letters(card.answer.text))
+    hidden = _length("".join(_cloze_text(card.answer)))
+    total = _length(card.answer.text)
     if total and hidden / total > MAX_CLOZE_SHARE:
         yield _problem(
             card.answer,
@@ -200,18 +262,38 @@ def _cloze_text(part: Field) -> Iterator[str]:
 def quote_verbatim(card: Card, context: CheckContext) -> Iterator[Problem]:
     if not context.sources:
         return
+    texts = list(context.sources.values())
     for quote in card.quotes:
         wanted = "".join(quote.text.split())
-        if wanted and not any(wanted in text for text in context.sources.values()):
+        if wanted and not any(wanted in text for text in texts):
             names = ", ".join(p.name for p in context.sources)
+            found = _found_prefix(wanted, texts)
+            where = (
+                f"; it matches up to '…{wanted[max(0, found - 8) : found]}' "
+                f"and then has '{wanted[found : found + 8]}…'"
+                if found
+                else ""
+            )
             yield _problem(
                 quote,
                 "DG110",
                 ERROR,
-                f"quote not found verbatim in {names}",
+                f"quote not found verbatim in {names}{where}",
                 "copy the sentence exactly, punctuation included (the article "
                 "uses half-width , ? :); quote one contiguous passage per '>' block",
             )
+
+
+def _found_prefix(wanted: str, texts: list[str]) -> int:
+    """The length of the longest start of ``wanted`` found in one of ``texts``."""
+    low, high = 0, len(wanted)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if any(wanted[:middle] in text for text in texts):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _text_lines(card: Card) -> Iterator[tuple[Path, int, str]]:
@@ -268,36 +350,43 @@ def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]
 
 
 def duplicate_questions(cards: Sequence[Card]) -> Iterator[Problem]:
-    """DG109: the same or nearly the same question twice (bigram Jaccard ≥ 0.8)."""
-    grams = [
-        _bigrams(
-            _letters(card.question.text) + _letters(card.answer.text)
-            if card.kind is Kind.CLOZE
-            else _letters(card.question.text)
-        )
+    """DG109: the same question twice, or nearly (Jaccard similarity of bigrams ≥ 0.8).
+
+    Bigrams that many cards share (a title repeated in every question) are left
+    out, so that boilerplate does not make different questions look alike.
+    """
+    keys = [
+        _letters(card.question.text) + _letters(card.answer.text)
+        if card.kind is Kind.CLOZE
+        else _letters(card.question.text)
         for card in cards
     ]
+    frequency = Counter(gram for key in keys for gram in _bigrams(key))
+    common = max(3, len(cards) // 10)
+    grams = [
+        frozenset(g for g in _bigrams(key) if frequency[g] <= common) or _bigrams(key)
+        for key in keys
+    ]
     postings: dict[str, list[int]] = defaultdict(list)
-    for index, bigrams in enumerate(grams):
-        for gram in bigrams:
-            postings[gram].append(index)
+    first: dict[str, int] = {}
     for index, bigrams in enumerate(grams):
         shared: Counter[int] = Counter()
         for gram in bigrams:
-            posting = postings[gram]
-            if len(posting) <= 64:  # very common bigrams say nothing about sameness
-                shared.update(other for other in posting if other < index)
-        for other, count in shared.items():
-            union = len(bigrams | grams[other])
-            if union and count / union >= 0.8:
-                yield _problem(
-                    cards[index].question,
-                    "DG109",
-                    WARNING,
-                    f"question is (nearly) the same as card {cards[other].id!r} "
-                    f"at {cards[other].location}",
-                    "merge the two cards, or make each ask something different",
-                )
+            shared.update(postings[gram])
+            postings[gram].append(index)
+        same = first.setdefault(keys[index], index)
+        similar = [o for o, n in shared.items() if n / len(bigrams | grams[o]) >= NEAR_DUPLICATE]
+        for other in sorted({same, *similar} - {index}):
+            if "DG109" in cards[index].allow | cards[other].allow:
+                continue
+            yield _problem(
+                cards[index].question,
+                "DG109",
+                WARNING,
+                f"question is {'the same' if keys[other] == keys[index] else 'nearly the same'}"
+                f" as card {cards[other].id!r} at {cards[other].location}",
+                "merge the two cards, or make each ask something different",
+            )
 
 
 def _bigrams(text: str) -> frozenset[str]:
@@ -311,21 +400,25 @@ def check_deck(
     phrases: Sequence[object] = (),
     extra: Sequence[Problem] = (),
 ) -> list[Problem]:
-    """Every problem in the deck that rules find, silenced ones removed."""
+    """Every problem in the deck that rules find, silenced ones removed, in file order.
+
+    A card with placeholder text (DG100) gets no other card rule: it is not written yet.
+    """
     context = CheckContext(
         sources={path: "".join(path.read_text("utf-8-sig").split()) for path in sources},
         phrases=phrases,
     )
     problems: list[Problem] = list(extra)
+    written = []
     for card in deck.cards:
-        problems += [
-            p for rule in CARD_RULES for p in rule(card, context) if p.code not in card.allow
-        ]
-    by_location = {card.question.location: card for card in deck.cards}
-    problems += [
-        p for p in duplicate_questions(deck.cards) if p.code not in by_location[p.location].allow
-    ]
-    return [p for p in problems if p.code not in deck.config.allow]
+        found = list(placeholders(card))
+        if not found:
+            written.append(card)
+            found = [p for rule in CARD_RULES for p in rule(card, context)]
+        problems += [p for p in found if p.code not in card.allow]
+    problems += duplicate_questions(written)
+    problems = [p for p in problems if p.code not in deck.config.allow]
+    return sorted(problems, key=lambda p: (p.location, p.code))
 
 
 @card_rule
