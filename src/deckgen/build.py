@@ -13,7 +13,7 @@ from deckgen.check import check_deck
 from deckgen.convert import Converter, Phrase, load_phrases
 from deckgen.errors import DeckgenError, Location, Problem, Severity
 from deckgen.lock import LOCK_NAME, Lock, build_time, card_hash, read_lock, updated, write_lock
-from deckgen.model import Card, Deck, Kind, Variant
+from deckgen.model import Card, Deck, DeckConfig, Kind, Variant
 from deckgen.notetypes import note_type, stable_id
 from deckgen.parse import parse_deck
 from deckgen.render import RenderedCard, render_card, render_source
@@ -189,7 +189,6 @@ def _write_variant(
     convert = Converter(variant.opencc, phrases)
     config = deck.config
     title = variant.title or convert.text(config.title)
-    source = convert.html(render_source(config.source))
     decks: dict[str, DeckData] = {}
     notes = []
     media = {}
@@ -204,12 +203,7 @@ def _write_variant(
             deck_name,
             DeckData(deck_name, stable_id("deck", str(config.id), variant.name, card.subdeck), ""),
         )
-        values = {
-            **{k: convert.html(v) for k, v in item.fields.items()},
-            "Source": source,
-            "Lang": variant.name,
-            "Id": card.id,
-        }
+        values, tags = note_fields(item, config, variant, convert)
         kind = note_type(card.kind)
         guid_parts: list[str | int] = [config.id, card.id]
         if not shared_guids:
@@ -219,7 +213,7 @@ def _write_variant(
                 guid=note_guid(*guid_parts),
                 note_type=kind,
                 fields=tuple(values[name] for name in kind.fields),
-                tags=tuple(convert.text(t) for t in dict.fromkeys(config.tags + card.tags)),
+                tags=tags,
                 deck_name=deck_name,
                 mtime=lock.cards[card.id].mtime + mtime_offset,
                 due=due,
@@ -238,6 +232,23 @@ def _write_variant(
     return PackageSummary(
         variant.name, path, len(notes), sum(_card_count(item.card) for item in rendered), len(decks)
     )
+
+
+def note_fields(
+    item: RenderedCard, config: DeckConfig, variant: Variant, convert: Converter
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """One note's field values (by field name) and tags in one variant's script.
+
+    Shared by the packages and the preview, so that the preview shows what Anki will.
+    """
+    values = {
+        **{k: convert.html(v) for k, v in item.fields.items()},
+        "Source": convert.html(render_source(config.source)),
+        "Lang": variant.name,
+        "Id": item.card.id,
+    }
+    tags = tuple(convert.text(t) for t in dict.fromkeys(config.tags + item.card.tags))
+    return values, tags
 
 
 def _card_count(card: Card) -> int:
