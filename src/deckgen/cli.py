@@ -165,6 +165,105 @@ def _problem_json(problem: Problem) -> dict[str, Any]:
     }
 
 
+@cli.command()
+@DECK_DIR
+@click.option(
+    "--theme",
+    metavar="NAME",
+    help="Theme file to add the card to: 02-integration means DECK_DIR/02-integration.md.",
+)
+@click.option(
+    "--file",
+    "card_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Card file to add the card to, instead of --theme (its folder is the deck).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["basic", "reversed", "cloze"]),
+    default="basic",
+    show_default=True,
+    help="The card kind (see docs/card-format.md).",
+)
+@click.option(
+    "--deck",
+    "subdeck",
+    metavar="NAME",
+    help="Start a new theme file with this subdeck name (e.g. 新主题, or 核心能力::整合).",
+)
+def new(
+    deck_dir: Path, theme: str | None, card_file: Path | None, kind: str, subdeck: str | None
+) -> None:
+    """Add a card with a fresh, unique id to a theme file, ready to fill in.
+
+    The card is appended to the file in the documented format, with every part
+    a 【TODO：…】 placeholder: 'deckgen check' reports each one (DG100) until
+    it is replaced. With --deck, the theme file is created with front matter.
+
+    \b
+    Examples:
+      deckgen new --theme 02-integration
+      deckgen new --theme 02-integration --kind cloze
+      deckgen new --file cards/03-learning.md --kind reversed
+      deckgen new --theme 07-new-topic --deck 新主题
+    """
+    from deckgen.model import Kind
+    from deckgen.scaffold import new_card, theme_file
+
+    if (theme is None) == (card_file is None):
+        raise click.UsageError("give either --theme NAME or --file PATH")
+    if card_file is not None:
+        deck_dir, path = card_file.parent, card_file
+    else:
+        assert theme is not None
+        path = theme_file(deck_dir, theme)
+    card = new_card(deck_dir=deck_dir, file=path, kind=Kind(kind), subdeck=subdeck)
+    created = " (new theme file)" if card.created_file else ""
+    click.echo(f"{card.location}: new {card.kind.value} card #{card.id}{created}")
+    click.echo("Replace every 【TODO：…】 with real text, then run: deckgen check", err=True)
+
+
+@cli.command()
+@DECK_DIR
+@click.option("--fix", is_flag=True, help="Write a fresh id above every card that has none.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --fix: rewrite files even if they have uncommitted changes (or no git).",
+)
+def ids(deck_dir: Path, fix: bool, force: bool) -> None:
+    """List the cards in DECK_DIR (default: cards/) that have no id; --fix stamps them.
+
+    A card's id is its identity in every learner's collection, so ids are
+    written once and never changed. --fix adds '{#theme-N}' above each heading
+    without one (or '#theme-N' into its attributes line) and changes nothing
+    else in the file, byte for byte. It refuses files with uncommitted changes
+    unless --force. Exit 1 when cards lack ids and --fix is not given.
+
+    \b
+    Examples:
+      deckgen ids
+      deckgen ids --fix
+      deckgen ids --fix cards --force
+    """
+    from deckgen.scaffold import missing_ids, stamp_ids
+
+    if not deck_dir.is_dir():
+        raise click.BadParameter(f"no folder {deck_dir}", param_hint="DECK_DIR")
+    missing = missing_ids(deck_dir)
+    if not missing:
+        click.echo("every card has an id")
+        return
+    if fix:
+        stamp_ids(missing, force=force)
+    for item in missing:
+        done = "stamped" if fix else "no id; --fix would stamp"
+        click.echo(f"{item.location}: {done} #{item.new_id}: {item.question}")
+    if not fix:
+        click.echo(f"{len(missing)} cards without an id: run 'deckgen ids --fix'", err=True)
+        raise SystemExit(1)
+
+
 def main() -> None:
     """Console entry point."""
     cli(prog_name="deckgen")

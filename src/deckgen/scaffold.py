@@ -1,0 +1,240 @@
+"""Card files → new cards and ids written into them (``deckgen new``, ``deckgen ids``).
+
+Ids are made here so that nobody invents them by hand: the theme's name (the
+file name without its number) and the next number no card in the deck, and no
+card in the last build, has used. Files are edited as bytes, one line inserted
+or changed per card, so line endings, a BOM and trailing spaces stay as they were.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckgen.check import PLACEHOLDER
+from deckgen.errors import DeckgenError, Location, Problem, fail
+from deckgen.lock import LOCK_NAME, read_lock
+from deckgen.model import Kind
+from deckgen.parse import card_files, markdown_parser
+
+_BOM = b"\xef\xbb\xbf"
+_THEME = re.compile(r"^(?:\d+-)?([a-z0-9]+(?:-[a-z0-9]+)*)$")
+_ID_IN_ATTRS = re.compile(r"\{[^}\n]*#([A-Za-z0-9_-]+)")
+_ATTRS_LINE = re.compile(rb"^[ \t]*\{[^}]*\}[ \t]*$")
+_FILL = PLACEHOLDER + "：{}】"
+
+_BODY = {
+    Kind.BASIC: ("问题，如：作者认为……是什么？", "答案：一个短语或一句话"),
+    Kind.REVERSED: ("术语（反过来也要能想起）", "解释：一句话"),
+    Kind.CLOZE: ("上下文，显示在句子上方", None),
+}
+
+
+@dataclass(frozen=True)
+class NewCard:
+    """A card written by ``deckgen new``: where it is and its id."""
+
+    id: str
+    kind: Kind
+    location: Location
+    created_file: bool
+
+
+@dataclass(frozen=True)
+class MissingId:
+    """A card heading without an id, and the id ``ids --fix`` gives it."""
+
+    location: Location
+    question: str
+    new_id: str
+    has_attrs: bool = False
+    """Whether an attributes line (without an id) is already above the heading."""
+
+
+def card_template(card_id: str, kind: Kind) -> str:
+    """The Markdown of a new card, every part a 【TODO：…】 placeholder (flagged by DG100)."""
+    question, answer = _BODY[kind]
+    if answer is None:
+        answer = "{}{{{{c1::{}}}}}。".format(_FILL.format("句子"), _FILL.format("要挖空的词"))
+    else:
+        answer = _FILL.format(answer)
+    kind_class = "" if kind is Kind.BASIC else f" .{kind.value}"
+    return (
+        f"{{#{card_id}{kind_class}}}\n"
+        f"## {_FILL.format(question)}\n\n"
+        f"{answer}\n\n"
+        f"> {_FILL.format('原文，逐字摘录')}\n\n"
+        f"::: note\n{_FILL.format('为什么重要、怎样用（用自己的话）')}\n:::\n"
+    )
+
+
+def theme_file(deck_dir: Path, theme: str) -> Path:
+    """The card file for ``theme``: ``02-integration``, ``02-integration.md`` or ``integration``."""
+    name = theme.removesuffix(".md")
+    path = deck_dir / f"{name}.md"
+    if path.is_file():
+        return path
+    matches = [p for p in card_files(deck_dir) if _id_prefix(p.stem) == name]
+    return matches[0] if len(matches) == 1 else path
+
+
+def new_card(
+    *, deck_dir: Path, file: Path, kind: Kind = Kind.BASIC, subdeck: str | None = None
+) -> NewCard:
+    """Append a placeholder card to ``file``, creating it (with ``subdeck``) if asked."""
+    prefix = _id_prefix(file.stem)
+    if prefix is None:
+        raise fail(
+            file,
+            0,
+            "DG070",
+            f"cannot make card ids from the file name {file.name!r}",
+            "name theme files like 07-new-topic.md (lowercase ASCII, digits, '-')",
+        )
+    card_id = _new_id(prefix, known_ids(deck_dir))
+    card = card_template(card_id, kind)
+    if file.is_file():
+        if subdeck is not None:
+            raise fail(
+                file,
+                0,
+                "DG071",
+                f"--deck is only for a new theme file, and {file.name} exists",
+                "its subdeck is the 'deck:' key of its front matter; leave out --deck",
+            )
+        raw = file.read_bytes()
+        newline = b"\r\n" if b"\r\n" in raw else b"\n"
+        ending = b"" if not raw or raw.endswith((b"\n", b"\r")) else newline
+        added = ending + newline + card.replace("\n", newline.decode()).encode()
+        line = raw.count(b"\n") + (1 if ending else 0) + 3  # the heading
+        file.write_bytes(raw + added)
+        return NewCard(card_id, kind, Location(file, line), created_file=False)
+    if subdeck is None:
+        known = [p.stem for p in card_files(deck_dir)]
+        close = difflib.get_close_matches(file.stem, known, n=1)
+        raise fail(
+            file,
+            0,
+            "DG071",
+            f"no theme file {file.name} in {deck_dir}",
+            f"did you mean --theme {close[0]}? To start a new theme, add --deck NAME"
+            if close
+            else "to start a new theme, add --deck NAME (its subdeck name)",
+        )
+    header = f"---\ndeck: {subdeck}\n---\n\n# {subdeck.split('::')[-1]}\n\n"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(header + card, "utf-8", newline="")
+    return NewCard(card_id, kind, Location(file, header.count("\n") + 2), created_file=True)
+
+
+def _id_prefix(stem: str) -> str | None:
+    """``02-integration`` → ``integration``; None if the name cannot start an id."""
+    match = _THEME.match(stem)
+    return match[1] if match else None
+
+
+def known_ids(deck_dir: Path) -> set[str]:
+    """Every id in the deck's card files and in its last build (retired ids stay taken)."""
+    ids: set[str] = set()
+    for path in card_files(deck_dir):
+        ids.update(_ID_IN_ATTRS.findall(path.read_bytes().decode("utf-8", "replace")))
+    lock = deck_dir / LOCK_NAME
+    if lock.is_file():
+        ids.update(read_lock(lock).cards)
+    return ids
+
+
+def _new_id(prefix: str, taken: set[str]) -> str:
+    """``prefix-N``, numbered after the highest N ever taken; added to ``taken``."""
+    numbered = re.compile(rf"^{re.escape(prefix)}-(\d+)$")
+    number = max((int(m[1]) for i in taken if (m := numbered.match(i))), default=0) + 1
+    card_id = f"{prefix}-{number}"
+    taken.add(card_id)
+    return card_id
+
+
+def missing_ids(deck_dir: Path) -> list[MissingId]:
+    """Every card heading in the deck's files without an id, with the id it would get."""
+    taken = known_ids(deck_dir)
+    found: list[MissingId] = []
+    for path in card_files(deck_dir):
+        text = path.read_bytes().decode("utf-8-sig", "replace")
+        tokens = markdown_parser().parse(text.replace("\r\n", "\n").replace("\r", "\n"))
+        prefix = _id_prefix(path.stem) or "card"
+        found += [
+            MissingId(
+                Location(path, token.map[0] + 1),
+                tokens[index + 1].content,
+                _new_id(prefix, taken),
+                has_attrs=bool(token.attrs),
+            )
+            for index, token in enumerate(tokens)
+            if token.type == "heading_open" and token.tag == "h2" and token.level == 0
+            if token.map and "id" not in token.attrs
+        ]
+    return found
+
+
+def stamp_ids(missing: list[MissingId], *, force: bool = False) -> None:
+    """Write each missing id into its file; change nothing else, byte for byte.
+
+    Refuses (DG072, nothing written) any file with uncommitted changes unless ``force``.
+    """
+    by_file: dict[Path, list[MissingId]] = {}
+    for item in missing:
+        by_file.setdefault(item.location.path, []).append(item)
+    if not force:
+        problems = [p for path in by_file if (p := _uncommitted(path)) is not None]
+        if problems:
+            raise DeckgenError(problems)
+    for path, items in by_file.items():
+        path.write_bytes(_stamped(path.read_bytes(), items))
+
+
+def _stamped(raw: bytes, items: list[MissingId]) -> bytes:
+    bom = raw.startswith(_BOM)
+    lines = raw[len(_BOM) :].splitlines(keepends=True) if bom else raw.splitlines(keepends=True)
+    for item in sorted(items, key=lambda i: i.location.line, reverse=True):
+        index = item.location.line - 1
+        above = index - 1
+        while above >= 0 and not lines[above].strip():
+            above -= 1
+        if item.has_attrs and above >= 0 and _ATTRS_LINE.match(lines[above].rstrip(b"\r\n")):
+            line = lines[above]
+            brace = line.index(b"{") + 1
+            lines[above] = line[:brace] + f"#{item.new_id} ".encode() + line[brace:]
+        else:
+            heading = lines[index]
+            newline = heading[len(heading.rstrip(b"\r\n")) :] or b"\n"
+            lines.insert(index, f"{{#{item.new_id}}}".encode() + newline)
+    return (_BOM if bom else b"") + b"".join(lines)
+
+
+def _uncommitted(path: Path) -> Problem | None:
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        status = None
+    if status is None or status.returncode != 0:
+        message = (
+            f"cannot tell whether {path.name} has uncommitted changes (not in a git work tree)"
+        )
+    elif status.stdout.strip():
+        message = f"{path.name} has uncommitted changes"
+    else:
+        return None
+    return Problem(
+        Location(path),
+        "DG072",
+        message,
+        "commit or stash it first so that the rewrite is easy to review, or pass --force",
+    )
