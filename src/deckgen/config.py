@@ -35,6 +35,7 @@ _SCHEMA: dict[str, dict[str, bool]] = {
 }
 _VARIANT_NAME = re.compile(r"^zh-Han[st](-[A-Za-z0-9]+)*$")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_BAD_TAG = re.compile(r"[\s<>]")
 
 
 class _Reader:
@@ -45,16 +46,22 @@ class _Reader:
         self.lines = text.splitlines()
         self.problems: list[Problem] = []
 
-    def line_of(self, key: str) -> int:
-        """The first line that assigns or opens ``key`` (tomllib keeps no positions)."""
+    def line_of(self, key: str, within: str = "") -> int:
+        """The first line that assigns or opens ``key`` (tomllib keeps no positions).
+
+        With ``within`` (a table name such as ``variants.zh-Hant``), the first such
+        line after that table's header: every variant has its own ``opencc``.
+        """
+        header = re.compile(rf"^\s*\[\s*{re.escape(within)}\s*\]") if within else None
+        start = next((i for i, line in enumerate(self.lines) if header and header.match(line)), 0)
         pattern = re.compile(rf"^\s*(\[+\s*)?([\w.-]+\.)?{re.escape(key)}\s*(=|\])")
-        for number, line in enumerate(self.lines, start=1):
+        for number, line in enumerate(self.lines[start:], start=start + 1):
             if pattern.match(line):
                 return number
         return 0
 
-    def problem(self, key: str, message: str, hint: str = "") -> None:
-        location = Location(self.path, self.line_of(key))
+    def problem(self, key: str, message: str, hint: str = "", within: str = "") -> None:
+        location = Location(self.path, self.line_of(key, within))
         self.problems.append(Problem(location, "DG010", message, hint))
 
     def table(self, data: Any, name: str, schema: str) -> dict[str, Any]:
@@ -86,15 +93,21 @@ class _Reader:
         if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
             return value
         expected = {str: "a string", int: "an integer", list: "a list"}[kind]
-        self.problem(key, f"'{key}' must be {expected}, got {type(value).__name__} {value!r}")
+        example = {str: '"text"', int: "1733000000001", list: '["a", "b"]'}[kind]
+        self.problem(
+            key,
+            f"'{key}' must be {expected}, got {type(value).__name__} {value!r}",
+            f"write it as {key} = {example} (see docs/card-format.md)",
+        )
         return default
 
     def strings(self, data: dict[str, Any], key: str) -> tuple[str, ...]:
         values = self.typed(data, key, list, [])
-        if not all(isinstance(v, str) and v and " " not in v for v in values):
+        # '<' and '>' too: Anki inserts {{Tags}} into the card as raw HTML.
+        if not all(isinstance(v, str) and v and not _BAD_TAG.search(v) for v in values):
             self.problem(
                 key,
-                f"'{key}' must be a list of strings without spaces",
+                f"'{key}' must be a list of strings without spaces, '<' or '>'",
                 'e.g. tags = ["运营", "结果导向"]',
             )
             return ()
@@ -151,9 +164,13 @@ def load_config(deck_dir: Path) -> DeckConfig:
     lint = reader.table(top.get("lint", {}), "lint", "lint")
     variants = _read_variants(reader, top.get("variants", {}), deck)
 
-    deck_id = reader.typed(deck, "id", int, 0)
+    deck_id = reader.typed(deck, "id", int)
     if deck_id is not None and not 0 < deck_id < 2**53:
-        reader.problem("id", f"deck id must be a positive integer below 2**53, got {deck_id}")
+        reader.problem(
+            "id",
+            f"deck id must be a positive integer below 2**53, got {deck_id}",
+            "keep the id the deck was released with; a new deck takes e.g. the time in ms",
+        )
     script = reader.typed(deck, "script", str, "zh-Hans")
     if script != "zh-Hans":
         reader.problem(
@@ -179,7 +196,16 @@ def load_config(deck_dir: Path) -> DeckConfig:
         allow=frozenset(reader.strings(lint, "allow")),
         raw=text,
     )
-    if config.phrases is not None and not config.phrases.is_file():
+    if config.phrases is not None and not config.phrases.resolve().is_relative_to(
+        deck_dir.resolve()
+    ):
+        # Never read (and echo in messages) a file outside the deck folder.
+        reader.problem(
+            "phrases",
+            f"phrase dictionary {phrases!r} is outside the deck folder",
+            'keep it in the deck folder, e.g. phrases = "phrases.txt"',
+        )
+    elif config.phrases is not None and not config.phrases.is_file():
         reader.problem(
             "phrases",
             f"phrase dictionary {phrases!r} not found",
@@ -217,6 +243,7 @@ def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Va
                 f"did you mean {close[0]!r}?"
                 if close
                 else "use one of: " + ", ".join(known_configs()),
+                within=f"variants.{name}",
             )
         title = reader.typed(table, "title", str) or (
             titles.get(name) if isinstance(titles, dict) else None
