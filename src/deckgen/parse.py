@@ -127,6 +127,7 @@ class _FileParser:
                 _key_line(token, "deck"),
                 "DG012",
                 f"'deck' must be a subdeck name like 核心能力::整合, got {subdeck!r}",
+                "write one name, '::' between levels: deck: 核心能力::整合",
             )
         else:
             self.subdeck = subdeck.strip()
@@ -135,13 +136,15 @@ class _FileParser:
     def read_tags(self, value: Any, line: int) -> tuple[str, ...]:
         if isinstance(value, str):
             value = value.split()
+        # No '<' or '>': Anki inserts {{Tags}} into the card as raw HTML.
         if not isinstance(value, list) or not all(
-            isinstance(tag, str) and tag and not any(c.isspace() for c in tag) for tag in value
+            isinstance(tag, str) and tag and not any(c.isspace() or c in "<>" for c in tag)
+            for tag in value
         ):
             self.problem(
                 line,
                 "DG013",
-                f"tags must be words without spaces, got {value!r}",
+                f"tags must be words without spaces, '<' or '>', got {value!r}",
                 'write tags: [结果导向, 整合] (front matter) or tags="a b" (card)',
             )
             return ()
@@ -423,6 +426,17 @@ def parse_deck(deck_dir: Path) -> Deck:
             )
         )
     for path in files:
+        if not path.resolve().is_relative_to(deck_dir.resolve()):
+            # A symlink out of the deck: never read (and echo in messages) what it points to.
+            problems.append(
+                Problem(
+                    Location(path),
+                    "DG001",
+                    "card file is a link to a file outside the deck folder",
+                    "replace the link with the card file itself",
+                )
+            )
+            continue
         try:
             cards.extend(parse_file(path, deck_dir=deck_dir))
         except DeckgenError as error:
