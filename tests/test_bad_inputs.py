@@ -1,0 +1,460 @@
+"""The bad-input catalogue: every way a deck can be wrong fails cleanly, and writes nothing.
+
+Each case is one folder under ``tests/fixtures/bad/`` whose files are laid over
+a copy of the sample deck (usually one extra ``bad.md``; sometimes a replaced
+``deck.toml`` or ``phrases.txt``), plus, for what git cannot hold (symlinks,
+unwritable folders), a small setup function in the table below. Every case
+asserts what a contributor sees:
+
+- exit code 1 and no Python traceback;
+- the exact ``path:line[:col]: error: message [CODE]`` line, then a hint line;
+- the packages and the lock file of the previous good build byte-identical.
+
+To add a case: add a folder, add a row to ``CASES``, run
+``pytest tests/test_bad_inputs.py -k NAME`` and check the message reads well.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import FIXTURES, SAMPLE_DECK
+
+from deckgen.cli import cli
+
+BAD = FIXTURES / "bad"
+HANS = "样例卡组.zh-Hans.apkg"
+HANT = "樣例卡組.zh-Hant.apkg"
+_SOURCE_HINT = "copy the sentence exactly"
+_HTML_HINT = "write Markdown instead"
+_IMAGE_HINT = "put the image in the deck folder"
+_PHRASE_HINT = "write the Simplified phrase, one tab, the Traditional phrase"
+
+
+def _link_image_outside(tmp: Path) -> None:
+    (tmp / "deck" / "images" / "escape.png").symlink_to("/etc/passwd")
+
+
+def _link_card_file_outside(tmp: Path) -> None:
+    outside = tmp / "secret.md"
+    outside.write_text("{#secret}\n## 不该读到的问题？\n\n<secret>\n", "utf-8")
+    (tmp / "deck" / "evil.md").symlink_to(outside)
+
+
+def _remove_deck_toml(tmp: Path) -> None:
+    (tmp / "deck" / "deck.toml").unlink()
+
+
+def _file_instead_of_out_dir(tmp: Path) -> None:
+    (tmp / "blocker").write_text("not a folder\n", "utf-8")
+
+
+def _folder_instead_of_package(tmp: Path) -> None:
+    package = tmp / "out" / HANS
+    package.unlink()
+    package.mkdir()
+    (package / "keep.txt").write_text("something a user put here\n", "utf-8")
+
+
+def _unwritable_out_dir(tmp: Path) -> str:
+    """An existing folder this process cannot create files in."""
+    if os.geteuid() == 0:  # root ignores permission bits; sysfs refuses new files even to root
+        return "/sys"
+    locked = tmp / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    return str(locked)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    """The fixture folder under tests/fixtures/bad/ (may hold only a README)."""
+    error: str
+    """The exact error line on stderr, with the path as the user typed it."""
+    hint: str
+    """Part of the hint line that follows the error line."""
+    command: tuple[str, ...] = ("build", "deck", "--out", "out")
+    setup: Callable[[Path], None] | None = None
+    out: Callable[[Path], str] | None = None
+    """Replaces the --out argument (for unwritable output folders)."""
+
+
+CASES = [
+    Case("empty-file", "deck/bad.md:1: error: no cards in this file [DG004]", "a card is a"),
+    Case(
+        "only-front-matter",
+        "deck/bad.md:1: error: no cards in this file [DG004]",
+        "'{#card-id}' on the line above",
+    ),
+    Case(
+        "front-matter-bad-yaml",
+        "deck/bad.md:3: error: front matter is not valid YAML: expected ',' or ']', "
+        "but got '<stream end>' [DG012]",
+        "between '---' lines",
+    ),
+    Case(
+        "front-matter-not-a-mapping",
+        "deck/bad.md:2: error: front matter must be 'key: value' lines [DG012]",
+        "deck: 核心能力",
+    ),
+    Case(
+        "front-matter-deck-wrong-type",
+        "deck/bad.md:2: error: 'deck' must be a subdeck name like 核心能力::整合, "
+        "got ['基础', '整合'] [DG012]",
+        "'::' between levels",
+    ),
+    Case(
+        "front-matter-tags-wrong-type",
+        "deck/bad.md:3: error: tags must be words without spaces, '<' or '>', "
+        "got {'样例': 1} [DG013]",
+        "tags: [结果导向, 整合]",
+    ),
+    Case(
+        "front-matter-unknown-key",
+        "deck/bad.md:3: error: unknown front matter key 'tag' [DG012]",
+        "did you mean 'tags'?",
+    ),
+    Case(
+        "tag-with-html",
+        "deck/bad.md:2: error: tags must be words without spaces, '<' or '>', "
+        "got ['<script>alert(1)</script>'] [DG013]",
+        "tags: [结果导向, 整合]",
+    ),
+    Case("card-without-id", "deck/bad.md:3: error: card has no id [DG005]", "{#some-card-id}"),
+    Case(
+        "duplicate-id-in-file",
+        "deck/bad.md:7: error: duplicate card id 'bad-ok' [DG011]",
+        "first used at deck/bad.md:2",
+    ),
+    Case(
+        "duplicate-id-across-files",
+        "deck/bad.md:3: error: duplicate card id 'sample-result' [DG011]",
+        "first used at deck/01-basic.md:9",
+    ),
+    Case(
+        "id-forbidden-characters",
+        "deck/bad.md:1: error: card id 'Bad_Card' has forbidden characters [DG006]",
+        "lowercase ASCII letters, digits and single '-'",
+    ),
+    Case(
+        "empty-question",
+        "deck/bad.md:2: error: card has an empty question [DG009]",
+        "'## 问题？'",
+    ),
+    Case(
+        "empty-answer",
+        "deck/bad.md:2: error: card has an empty answer [DG009]",
+        "before any '>' quote",
+    ),
+    Case(
+        "unknown-kind",
+        "deck/bad.md:1: error: unknown card kind 'flashcard' [DG008]",
+        ".basic, .reversed, .cloze",
+    ),
+    Case(
+        "unknown-card-attribute",
+        "deck/bad.md:1: error: unknown card attribute 'tag' [DG007]",
+        "did you mean 'tags'?",
+    ),
+    Case(
+        "cloze-unterminated",
+        "deck/bad.md:4: error: malformed cloze near '{{c1::' [DG040]",
+        "closed with }}",
+    ),
+    Case(
+        "cloze-malformed",
+        "deck/bad.md:4: error: malformed cloze near '{{c2:产品}}' [DG040]",
+        "{{c1::text}} or {{c1::text::hint}}",
+    ),
+    Case(
+        "cloze-number-gaps",
+        "deck/bad.md:4: error: cloze numbers [1, 3] have gaps or do not start at 1 [DG043]",
+        "c1, c2, c3 … without gaps",
+    ),
+    Case(
+        "cloze-in-basic-card",
+        "deck/bad.md:4: error: cloze deletion in a card that is not .cloze [DG041]",
+        "add .cloze",
+    ),
+    Case(
+        "cloze-without-deletion",
+        "deck/bad.md:2: error: cloze card has no deletion [DG042]",
+        "{{c1::text}}",
+    ),
+    Case(
+        "quote-not-found",
+        "deck/bad.md:6: error: quote not found verbatim in source.txt… [DG110]",
+        _SOURCE_HINT,
+        command=("check", "deck", "--source", "deck/source.txt"),
+    ),
+    Case(
+        "invalid-utf8",
+        "deck/bad.md:5: error: not valid UTF-8 (invalid continuation byte at byte 52) [DG002]",
+        "save the file as UTF-8",
+    ),
+    Case(
+        "bom-crlf-error-line",  # BOM and CRLF must not shift line numbers
+        "deck/bad.md:10: error: card id 'Bad_Id' has forbidden characters [DG006]",
+        "lowercase ASCII letters",
+    ),
+    Case(
+        "private-use-character",
+        "deck/bad.md:4: error: private-use character U+E000/U+E001 in the text [DG003]",
+        "deckgen uses these characters internally",
+    ),
+    Case(
+        "mixed-scripts",
+        "deck/bad.md:4: error: '業' is Traditional, but the deck is written in zh-Hans [DG120]",
+        "write '业'",
+    ),
+    Case("raw-html", "deck/bad.md:4: error: raw HTML is not allowed: '<b>' [DG030]", _HTML_HINT),
+    Case(
+        "script-tag",
+        "deck/bad.md:6: error: raw HTML is not allowed: '<script>alert(1)</script>' [DG030]",
+        _HTML_HINT,
+    ),
+    Case(
+        "onerror-attribute",
+        "deck/bad.md:4: error: raw HTML is not allowed: "
+        '\'<img src="x" onerror="alert(1)">\' [DG030]',
+        _HTML_HINT,
+    ),
+    Case(
+        "javascript-link",
+        "deck/bad.md:4: error: link to 'javascript:alert(1)' is not allowed [DG031]",
+        "http:, https: or mailto:",
+    ),
+    Case(
+        "javascript-link-entity",  # javascript&#58; is decoded before the check
+        "deck/bad.md:4: error: link to 'javascript:alert(1)' is not allowed [DG031]",
+        "http:, https: or mailto:",
+    ),
+    Case(
+        "javascript-image",
+        "deck/bad.md:4: error: image 'javascript:alert(1)' is not a relative path [DG032]",
+        _IMAGE_HINT,
+    ),
+    Case(
+        "image-parent-escape",
+        "deck/bad.md:4: error: image '../../etc/passwd' is outside the deck folder [DG032]",
+        _IMAGE_HINT,
+    ),
+    Case(
+        "image-absolute-path",
+        "deck/bad.md:4: error: image '/etc/passwd' is not a relative path [DG032]",
+        _IMAGE_HINT,
+    ),
+    Case(
+        "image-symlink-escape",
+        "deck/bad.md:4: error: image 'images/escape.png' is outside the deck folder [DG032]",
+        _IMAGE_HINT,
+        setup=_link_image_outside,
+    ),
+    Case(
+        "image-missing",
+        "deck/bad.md:4: error: image 'images/missing.png' not found [DG033]",
+        _IMAGE_HINT,
+    ),
+    Case(
+        "card-file-symlink-escape",
+        "deck/evil.md: error: card file is a link to a file outside the deck folder [DG001]",
+        "replace the link",
+        setup=_link_card_file_outside,
+    ),
+    Case(
+        "phrases-malformed",
+        "deck/phrases.txt:3: error: malformed phrase entry '然后 然後' [DG020]",
+        _PHRASE_HINT,
+    ),
+    Case(
+        "phrases-length-mismatch",
+        "deck/phrases.txt:2: error: '面对' and '面對面' differ in length [DG020]",
+        "one character",
+    ),
+    Case(
+        "phrases-outside-deck",
+        "deck/deck.toml:7: error: phrase dictionary '../../../../../../../../etc/passwd' "
+        "is outside the deck folder [DG010]",
+        'phrases = "phrases.txt"',
+    ),
+    Case(
+        "phrases-absolute-path",
+        "deck/deck.toml:7: error: phrase dictionary '/etc/passwd' is outside the deck folder "
+        "[DG010]",
+        'phrases = "phrases.txt"',
+    ),
+    Case(
+        "opencc-unknown",
+        "deck/deck.toml:18: error: unknown OpenCC config 's2tww' for variant zh-Hant [DG010]",
+        "did you mean 's2tw'?",
+    ),
+    Case(
+        "deck-toml-syntax",
+        "deck/deck.toml:4:14: error: deck.toml is not valid TOML: Illegal character '\\n' [DG010]",
+        "complete deck.toml",
+    ),
+    Case(
+        "deck-toml-unknown-key",
+        "deck/deck.toml:4: error: unknown key 'titel' in [deck] [DG010]",
+        "did you mean 'title'?",
+    ),
+    Case(
+        "deck-toml-wrong-type",
+        "deck/deck.toml:3: error: 'id' must be an integer, got str '1700000000001' [DG010]",
+        "write it as id = 1733000000001",
+    ),
+    Case(
+        "deck-toml-missing",
+        "deck/deck.toml: error: no deck.toml in the deck folder [DG010]",
+        "create one",
+        setup=_remove_deck_toml,
+    ),
+    Case(
+        "out-dir-is-a-file",
+        "blocker: error: cannot write to the output folder: File exists [DG050]",
+        "choose another folder with --out",
+        setup=_file_instead_of_out_dir,
+        out=lambda tmp: "blocker",
+    ),
+    Case(
+        "package-path-is-a-folder",
+        f"out/{HANS}: error: cannot write {HANS}: Is a directory [DG050]",
+        "remove what is in the way",
+        setup=_folder_instead_of_package,
+    ),
+    Case(
+        "out-dir-unwritable",
+        "{out}: error: cannot write to the output folder: Permission denied [DG050]",
+        "choose another folder with --out",
+        out=_unwritable_out_dir,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def good_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample deck built once: its packages and lock are the 'previous build'."""
+    tmp = tmp_path_factory.mktemp("good")
+    shutil.copytree(SAMPLE_DECK, tmp / "deck")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        result = CliRunner().invoke(cli, ["build", str(tmp / "deck"), "--out", str(tmp / "out")])
+    assert result.exit_code == 0, result.output
+    return tmp
+
+
+def _snapshot(*roots: Path) -> dict[str, bytes | None]:
+    """Every file under roots → its bytes (folders → None), to prove nothing was written."""
+    files: dict[str, bytes | None] = {}
+    for root in roots:
+        for path in sorted([root, *root.rglob("*")]) if root.exists() else []:
+            files[str(path)] = path.read_bytes() if path.is_file() else None
+    return files
+
+
+def _prepare(case: Case, good: Path, tmp: Path) -> list[str]:
+    shutil.copytree(SAMPLE_DECK, tmp / "deck")
+    shutil.copy(good / "deck" / "deck.lock.json", tmp / "deck")
+    shutil.copytree(good / "out", tmp / "out")
+    shutil.copytree(BAD / case.name, tmp / "deck", dirs_exist_ok=True)
+    if case.setup:
+        case.setup(tmp)
+    command = list(case.command)
+    if case.out:
+        command[command.index("--out") + 1] = case.out(tmp)
+    return command
+
+
+def _assert_clean_failure(result: Result, error: str, hint: str) -> None:
+    assert not isinstance(result.exception, Exception), result.exception  # SystemExit is fine
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    # "…" in an expected line stands for any text (a detail another rule may add).
+    head, dots, tail = error.partition("…")
+    found = [
+        i
+        for i, line in enumerate(lines)
+        if (line.startswith(head) and line.endswith(tail) if dots else line == error)
+    ]
+    assert found, result.stderr
+    hint_line = lines[found[0] + 1]
+    assert hint_line.startswith("  hint: ") and hint in hint_line, hint_line
+
+
+def test_catalogue_has_a_fixture_per_case() -> None:
+    assert {p.name for p in BAD.iterdir()} == {c.name for c in CASES}
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_fails_cleanly(
+    case: Case, good_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    command = _prepare(case, good_build, tmp_path)
+    before = _snapshot(tmp_path / "out", tmp_path / "deck" / "deck.lock.json")
+    assert before[str(tmp_path / "out" / HANT)]  # there is a previous package to protect
+
+    result = CliRunner().invoke(cli, command)
+
+    error = case.error
+    if case.out is not None:
+        out = command[command.index("--out") + 1]
+        error = error.format(out=out)
+    _assert_clean_failure(result, error, case.hint)
+    if case.command[0] == "build":
+        assert "nothing was written" in result.stderr
+    assert _snapshot(tmp_path / "out", tmp_path / "deck" / "deck.lock.json") == before
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_real_process_prints_no_traceback(good_build: Path, tmp_path: Path) -> None:
+    """The same through `python -m deckgen`, the way a user runs it."""
+    command = _prepare(CASES[[c.name for c in CASES].index("invalid-utf8")], good_build, tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "deckgen", *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.startswith("deck/bad.md:5: error: not valid UTF-8")
+
+
+def _to_bom_crlf(deck: Path) -> None:
+    for path in [*deck.glob("*.md"), deck / "deck.toml", deck / "phrases.txt"]:
+        text = path.read_text("utf-8")
+        path.write_bytes(("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8"))
+
+
+def test_bom_and_crlf_build_the_same_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files saved by Windows editors (BOM, CRLF) are fine: same cards, same bytes."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    packages = {}
+    for name, convert in (("lf", None), ("crlf", _to_bom_crlf)):
+        deck = tmp_path / name / "deck"
+        shutil.copytree(SAMPLE_DECK, deck)
+        (deck / "deck.lock.json").unlink(missing_ok=True)
+        if convert:
+            convert(deck)
+            assert (deck / "01-basic.md").read_bytes().startswith(b"\xef\xbb\xbf---\r\n")
+        result = CliRunner().invoke(cli, ["build", str(deck), "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        assert "4 notes" in result.stdout
+        packages[name] = [(tmp_path / name / p).read_bytes() for p in (HANS, HANT)]
+    assert packages["crlf"] == packages["lf"]
