@@ -1,0 +1,134 @@
+"""Atomic output: a failure or Ctrl-C in the middle of writing a package leaves no trace.
+
+Packages are written to a temporary file in the target folder and renamed over
+the old one. These tests break the real writer at different points (while
+zipping, while renaming) and check what a user would find afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from deckgen import package
+from deckgen.cli import cli
+
+HANS = "样例卡组.zh-Hans.apkg"
+HANT = "樣例卡組.zh-Hant.apkg"
+
+
+def _build(deck: Path, out: Path) -> Result:
+    return CliRunner().invoke(cli, ["build", str(deck), "--out", str(out)])
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def previous(
+    sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, bytes]:
+    """A good build in tmp_path/out, then an edit so that the next build differs."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert _build(sample_deck, tmp_path / "out").exit_code == 0
+    card_file = sample_deck / "01-basic.md"
+    card_file.write_text(card_file.read_text("utf-8").replace("不罢休。", "决不罢休。"), "utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000100")
+    return {**_files(tmp_path / "out"), "lock": (sample_deck / "deck.lock.json").read_bytes()}
+
+
+def _fail_on_media(error: BaseException, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raise while the archive is half written: after collection.anki2, at the media list."""
+    real_add = package._add
+
+    def add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+        if name == "media":
+            raise error
+        real_add(archive, name, data)
+
+    monkeypatch.setattr(package, "_add", add)
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [(KeyboardInterrupt(), "Aborted!"), (RuntimeError("disk on fire"), "disk on fire")],
+    ids=["ctrl-c", "exception"],
+)
+def test_failure_while_zipping_leaves_previous_packages(
+    sample_deck: Path,
+    tmp_path: Path,
+    previous: dict[str, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    error: BaseException,
+    message: str,
+) -> None:
+    _fail_on_media(error, monkeypatch)
+    result = _build(sample_deck, tmp_path / "out")
+
+    assert result.exit_code != 0
+    assert message in result.output + repr(result.exception)
+    # No partial or temporary file, the packages as they were, the lock not moved on.
+    assert _files(tmp_path / "out") == {k: v for k, v in previous.items() if k != "lock"}
+    assert (sample_deck / "deck.lock.json").read_bytes() == previous["lock"]
+
+
+def test_ctrl_c_at_rename_leaves_no_temporary_file(
+    sample_deck: Path, tmp_path: Path, previous: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary file sits beside the target (same file system) and goes on failure."""
+    seen: list[tuple[Path, Path]] = []
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        seen.append((Path(source), Path(target)))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(package.os, "replace", replace)
+    result = _build(sample_deck, tmp_path / "out")
+
+    assert result.exit_code == 1 and "Aborted!" in result.output
+    (source, target), *_ = seen
+    assert source.parent == target.parent == tmp_path / "out"
+    assert source.name.startswith(f".{target.name}.") and source.name.endswith(".tmp")
+    assert not source.exists()
+    assert _files(tmp_path / "out") == {k: v for k, v in previous.items() if k != "lock"}
+
+
+def test_failure_in_second_variant_keeps_every_package_whole(
+    sample_deck: Path, tmp_path: Path, previous: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """zh-Hans is written, zh-Hant fails: each file is a complete package, no lock update."""
+    real_write = package.write_package
+
+    def write(path: Path, **kwargs: object) -> None:
+        if path.name == HANT:
+            _fail_on_media(KeyboardInterrupt(), monkeypatch)
+        real_write(path, **kwargs)
+
+    monkeypatch.setattr(package, "write_package", write)
+    result = _build(sample_deck, tmp_path / "out")
+
+    assert result.exit_code == 1
+    after = _files(tmp_path / "out")
+    assert sorted(after) == sorted([HANS, HANT])
+    assert after[HANT] == previous[HANT]
+    assert after[HANS] != previous[HANS]  # already replaced, whole, before zh-Hant failed
+    for name in after:
+        with zipfile.ZipFile(tmp_path / "out" / name) as archive:
+            assert archive.testzip() is None
+            assert {"collection.anki2", "media"} <= set(archive.namelist())
+    assert (sample_deck / "deck.lock.json").read_bytes() == previous["lock"]
+
+
+def test_successful_rebuild_replaces_packages(
+    sample_deck: Path, tmp_path: Path, previous: dict[str, bytes]
+) -> None:
+    """The control: without a failure the same build does replace both packages."""
+    assert _build(sample_deck, tmp_path / "out").exit_code == 0
+    after = _files(tmp_path / "out")
+    assert sorted(after) == sorted([HANS, HANT])
+    assert all(after[name] != previous[name] for name in (HANS, HANT))
