@@ -29,7 +29,7 @@ MAX_ENUMERATION_ITEM = 4
 MAX_CLOZE_SHARE = 0.6
 MAX_CLOZE_NUMBERS = 5
 MIN_REPEATED = 6
-NEAR_DUPLICATE = 0.8
+NEAR_DUPLICATE = 0.7
 # Yes/no: ending in 吗, or 是否 / A-not-A (是不是, 对不对, 有没有) with no open question word.
 _ENDS_IN_MA = re.compile(r"[吗嗎][\s？?]*$")
 _WHETHER = re.compile(r"是否|(\w)[不没沒]\1")
@@ -237,25 +237,33 @@ def cloze_shape(card: Card, context: CheckContext) -> Iterator[Problem]:
             f"{len(numbers)} cards from one note: too many deletions",
             "split the sentence, or give related deletions the same number",
         )
-    hidden = _length("".join(_cloze_text(card.answer)))
+    # Each number is one card, hiding only its own deletions.
+    hidden_by_number: Counter[int] = Counter()
+    for number, text in _cloze_text(card.answer):
+        hidden_by_number[number] += _length(text)
+    hidden = max(hidden_by_number.values(), default=0)
     total = _length(card.answer.text)
     if total and hidden / total > MAX_CLOZE_SHARE:
         yield _problem(
             card.answer,
             "DG108",
             WARNING,
-            f"deletions hide {hidden} of {total} characters: too little context",
+            f"a deletion hides {hidden} of {total} characters: too little context",
             "hide only the key words; the rest of the sentence is the cue",
         )
 
 
-def _cloze_text(part: Field) -> Iterator[str]:
+def _cloze_text(part: Field) -> Iterator[tuple[int, str]]:
+    """(cloze number, text) for every run of text inside a deletion."""
     for token in part.tokens:
-        depth = 0
+        numbers: list[int] = []
         for child in token.children or ():
-            depth += {"cloze_open": 1, "cloze_close": -1}.get(child.type, 0)
-            if depth and child.type in ("text", "code_inline"):
-                yield child.content
+            if child.type == "cloze_open":
+                numbers.append(child.meta["number"])
+            elif child.type == "cloze_close":
+                numbers.pop()
+            elif numbers and child.type in ("text", "code_inline"):
+                yield numbers[-1], child.content
 
 
 @card_rule
@@ -350,7 +358,7 @@ def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]
 
 
 def duplicate_questions(cards: Sequence[Card]) -> Iterator[Problem]:
-    """DG109: the same question twice, or nearly (Jaccard similarity of bigrams ≥ 0.8).
+    """DG109: the same question twice, or nearly (Jaccard similarity of bigrams ≥ 0.7).
 
     Bigrams that many cards share (a title repeated in every question) are left
     out, so that boilerplate does not make different questions look alike.
