@@ -225,9 +225,7 @@ def _uncommitted(path: Path) -> Problem | None:
     except OSError:
         status = None
     if status is None or status.returncode != 0:
-        message = (
-            f"cannot tell whether {path.name} has uncommitted changes (not in a git work tree)"
-        )
+        message = f"{path.name} is not in a git work tree: its changes cannot be reviewed"
     elif status.stdout.strip():
         message = f"{path.name} has uncommitted changes"
     else:
