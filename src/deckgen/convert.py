@@ -144,7 +144,10 @@ class Converter:
 
     def text(self, text: str) -> str:
         """Convert plain text (tags, deck names)."""
-        return text if self._opencc is None else str(self._opencc.convert(text))
+        if self._opencc is None:
+            return text
+        # OpenCC takes C strings: it would drop everything after a NUL.
+        return "\x00".join(str(self._opencc.convert(part)) for part in text.split("\x00"))
 
     def html(self, html: str) -> str:
         """Convert HTML from our renderer: markup is ASCII; protected spans are kept."""
