@@ -35,7 +35,8 @@ _SCHEMA: dict[str, dict[str, bool]] = {
 }
 _VARIANT_NAME = re.compile(r"^zh-Han[st](-[A-Za-z0-9]+)*$")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
-_BAD_TAG = re.compile(r"[\s<>]")
+_BAD_TAG = re.compile(r"[\s<>\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _Reader:
@@ -196,6 +197,10 @@ def load_config(deck_dir: Path) -> DeckConfig:
         allow=frozenset(reader.strings(lint, "allow")),
         raw=text,
     )
+    for key, title in [("title", config.title), *(("title", v.title) for v in variants)]:
+        if title and _CONTROL.search(title):
+            # They would end up in file and deck names.
+            reader.problem(key, f"title {title!r} has control characters", "remove them")
     if config.phrases is not None and not config.phrases.resolve().is_relative_to(
         deck_dir.resolve()
     ):
