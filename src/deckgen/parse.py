@@ -67,12 +67,13 @@ class _FileParser:
             )
             return []
         tokens = markdown_parser().parse(text)
+        lines = text.split("\n")  # once per file: cards slice their source from it
         if tokens and tokens[0].type == "front_matter":
             self.read_front_matter(tokens[0])
         cards = [
             card
             for start, end in _card_spans(tokens)
-            if (card := self.read_card(tokens, start, end, text)) is not None
+            if (card := self.read_card(tokens, start, end, lines)) is not None
         ]
         if not cards and not self.problems:
             self.problem(
@@ -138,7 +139,9 @@ class _FileParser:
             value = value.split()
         # No '<' or '>': Anki inserts {{Tags}} into the card as raw HTML.
         if not isinstance(value, list) or not all(
-            isinstance(tag, str) and tag and not any(c.isspace() or c in "<>" for c in tag)
+            isinstance(tag, str)
+            and tag
+            and not any(c.isspace() or c in "<>" or not c.isprintable() for c in tag)
             for tag in value
         ):
             self.problem(
@@ -150,7 +153,7 @@ class _FileParser:
             return ()
         return tuple(value)
 
-    def read_card(self, tokens: list[Token], start: int, end: int, text: str) -> Card | None:
+    def read_card(self, tokens: list[Token], start: int, end: int, lines: list[str]) -> Card | None:
         heading = tokens[start]
         line = _line(heading)
         attrs_line = line - 1 if heading.attrs else line
@@ -184,7 +187,7 @@ class _FileParser:
             )
         inline = tokens[start + 1]
         question = Field(inline.content, Location(self.path, line), tuple(inline.children or ()))
-        answer, quotes, note = self.read_body(tokens[start + 3 : end], line, text)
+        answer, quotes, note = self.read_body(tokens[start + 3 : end], line, lines)
         tags = self.tags + self.read_tags(str(heading.attrs.get("tags", "")).split(), attrs_line)
         allow = frozenset(str(heading.attrs.get("allow", "")).split())
         if not question.text.strip():
@@ -240,12 +243,11 @@ class _FileParser:
         return Kind(classes[0])
 
     def read_body(
-        self, body: list[Token], line: int, text: str
+        self, body: list[Token], line: int, lines: list[str]
     ) -> tuple[Field, tuple[Field, ...], Field | None]:
         answer: list[Token] = []
         quotes: list[Field] = []
         notes: list[Field] = []
-        lines = text.split("\n")
         for block_start, block_end in _top_level_blocks(body):
             first = body[block_start]
             inner = tuple(body[block_start + 1 : block_end - 1])
