@@ -313,6 +313,11 @@ CASES = [
         "write it as id = 1733000000001",
     ),
     Case(
+        "deck-title-control-character",  # would reach file and deck names
+        "deck/deck.toml:4: error: title '样例\\x00卡组' has control characters [DG010]",
+        "remove them",
+    ),
+    Case(
         "deck-toml-missing",
         "deck/deck.toml: error: no deck.toml in the deck folder [DG010]",
         "create one",
