@@ -11,6 +11,7 @@ that is the point.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -404,3 +405,17 @@ def test_strict_turns_warnings_into_failure(tmp_path: Path, case: Strict) -> Non
     assert run("check", deck).exit_code == case.plain
     assert run("check", deck, "--strict").exit_code == case.strict
     assert run("check", deck, "--strict", "--format", "json").exit_code == case.strict
+
+
+def test_every_code_is_documented_with_examples() -> None:
+    """docs/rules.md has an entry for every code that deckgen can report."""
+    repo = Path(__file__).resolve().parents[1]
+    sources = "".join(p.read_text("utf-8") for p in (repo / "src" / "deckgen").glob("*.py"))
+    rules = (repo / "docs" / "rules.md").read_text("utf-8")
+    codes = sorted(set(re.findall(r'"(DG\d{3})"', sources)))
+    documented = set(re.findall(r"^### (DG\d{3}) |^\| (DG\d{3}) \|", rules, re.M))
+    missing = [c for c in codes if not any(c in pair for pair in documented)]
+    assert missing == []
+    for code in re.findall(r"^### (DG\d{3}) ", rules, re.M):
+        section = rules.split(f"### {code} ")[1].split("\n### ")[0]
+        assert "Bad" in section and "Good" in section, code
