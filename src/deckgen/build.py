@@ -241,9 +241,10 @@ def note_fields(
 
     Shared by the packages and the preview, so that the preview shows what Anki will.
     """
+    converted = convert.html_many([*item.fields.values(), render_source(config.source)])
     values = {
-        **{k: convert.html(v) for k, v in item.fields.items()},
-        "Source": convert.html(render_source(config.source)),
+        **dict(zip(item.fields, converted, strict=False)),
+        "Source": converted[-1],
         "Lang": variant.name,
         "Id": item.card.id,
     }

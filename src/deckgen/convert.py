@@ -26,6 +26,8 @@ PROTECT_CLOSE = "\ue001"
 _PROTECTED = re.compile(f"{PROTECT_OPEN}(.*?){PROTECT_CLOSE}", re.DOTALL)
 
 BUILTIN_PHRASES = "builtin-phrases.txt"
+_SEPARATOR = "\ue003"
+_SHORT = 64
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,20 @@ class Converter:
     def __init__(self, config: str, phrases: list[Phrase]) -> None:
         self.config = config
         self._opencc = None if config == "none" else _make_opencc(config, phrases)
+        self._short: dict[str, str] = {}  # tags, deck names and sources repeat on every card
 
     def text(self, text: str) -> str:
         """Convert plain text (tags, deck names)."""
         if self._opencc is None:
             return text
+        if len(text) <= _SHORT:
+            if text not in self._short:
+                self._short[text] = self._convert(text)
+            return self._short[text]
+        return self._convert(text)
+
+    def _convert(self, text: str) -> str:
+        assert self._opencc is not None
         # OpenCC takes C strings: it would drop everything after a NUL.
         return "\x00".join(str(self._opencc.convert(part)) for part in text.split("\x00"))
 
@@ -158,6 +169,13 @@ class Converter:
         return "".join(
             self.text(piece) if index % 2 == 0 else piece for index, piece in enumerate(pieces)
         )
+
+    def html_many(self, htmls: list[str]) -> list[str]:
+        """Convert several HTML fields with one OpenCC call (its per-call cost dominates)."""
+        if self._opencc is None or any(_SEPARATOR in html for html in htmls):
+            return [self.html(html) for html in htmls]
+        # No phrase spans the separator, so segmentation is the same as one call per field.
+        return self.html(_SEPARATOR.join(htmls)).split(_SEPARATOR)
 
 
 def _make_opencc(config: str, phrases: list[Phrase]) -> Any:

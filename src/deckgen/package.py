@@ -9,6 +9,7 @@ and sorted media.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -84,17 +85,27 @@ def _genanki_model(note_type: NoteType, mtime: int) -> Any:
     )
 
 
-def _genanki_note(note: NoteData, model: Any) -> Any:
+@functools.cache
+def _note_class() -> Any:
     import genanki
 
     class Note(genanki.Note):  # type: ignore[misc]
-        # Each note carries its own modification time, not the package's.
-        def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
-            super().write_to_db(cursor, note.mtime, deck_id, id_gen)
+        """A genanki note that carries its own modification time, not the package's."""
 
-    return Note(
+        mtime = 0
+
+        def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+            super().write_to_db(cursor, self.mtime, deck_id, id_gen)
+
+    return Note
+
+
+def _genanki_note(note: NoteData, model: Any) -> Any:
+    genanki_note = _note_class()(
         model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid, due=note.due
     )
+    genanki_note.mtime = note.mtime
+    return genanki_note
 
 
 def write_package(
