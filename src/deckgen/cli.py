@@ -77,27 +77,40 @@ def cli() -> None:
     "switches existing notes (see docs/card-format.md).",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--force", is_flag=True, help="Rebuild even if no input changed.")
 def build(
-    deck_dir: Path, out_dir: Path, variants: tuple[str, ...], shared_guids: bool, strict: bool
+    deck_dir: Path,
+    out_dir: Path,
+    variants: tuple[str, ...],
+    shared_guids: bool,
+    strict: bool,
+    force: bool,
 ) -> None:
     """Build one .apkg per variant from DECK_DIR (default: cards/).
 
     Output is written atomically: if anything fails, earlier packages stay as
-    they were. The deck's deck.lock.json is updated; commit it.
+    they were. The deck's deck.lock.json is updated; commit it. When no input
+    changed since the last build into the same folder (cards, deck.toml,
+    phrases, images, templates, deckgen's version), nothing is rebuilt.
 
     \b
     Examples:
       deckgen build
       deckgen build cards --out dist --variant zh-Hant
     """
-    from deckgen.build import build as run_build
+    from deckgen.stamp import build_unless_up_to_date
 
-    summaries, warnings = run_build(
-        deck_dir, out_dir=out_dir, variants=variants, shared_guids=shared_guids, strict=strict
+    summaries, warnings, built = build_unless_up_to_date(
+        deck_dir,
+        out_dir=out_dir,
+        variants=variants,
+        shared_guids=shared_guids,
+        strict=strict,
+        force=force,
     )
     _print_problems(warnings)
     for summary in summaries:
-        click.echo(str(summary))
+        click.echo(summary if built else f"{summary} (up to date)")
 
 
 @cli.command()
@@ -153,6 +166,64 @@ def check(deck_dir: Path, sources: tuple[Path, ...], strict: bool, output_format
         raise SystemExit(1)
 
 
+@cli.command()
+@DECK_DIR
+@click.option(
+    "--out",
+    "out_file",
+    default="dist/preview.html",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML page to write.",
+)
+@click.option("--no-open", is_flag=True, help="Do not open the page in the browser.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Rewrite the page whenever a card, deck.toml, the phrases or a template is "
+    "saved (needs watchfiles: pip install 'deckgen[watch]').",
+)
+def preview(deck_dir: Path, out_file: Path, no_open: bool, watch: bool) -> None:
+    """Write one HTML page showing every card of DECK_DIR (default: cards/).
+
+    Every card's front and back, in every variant of deck.toml side by side,
+    with the decks' own templates and CSS; cloze notes show one card per
+    deletion number. The page is self-contained (images inlined) and has a
+    night mode switch. Nothing else is written.
+
+    \b
+    Examples:
+      deckgen preview
+      deckgen preview cards --out /tmp/cards.html --no-open
+      deckgen preview --watch        # then reload the page after each save
+    """
+    from deckgen.preview import watch_preview, write_preview
+
+    if watch:
+        try:
+            import watchfiles  # noqa: F401  (fail before writing anything)
+        except ImportError:
+            raise click.ClickException(
+                "--watch needs watchfiles: pip install 'deckgen[watch]'"
+            ) from None
+    summary = write_preview(deck_dir, out=out_file)
+    _print_problems(summary.warnings)
+    click.echo(str(summary))
+    if not no_open:
+        click.launch(out_file.resolve().as_uri())
+    if not watch:
+        return
+    click.echo(f"watching {deck_dir} and the templates; press Ctrl+C to stop", err=True)
+    for rebuild in watch_preview(deck_dir, out=out_file):
+        click.echo(", ".join(str(path) for path in rebuild.changed) + " changed", err=True)
+        if rebuild.summary is None:
+            click.echo(rebuild.failure, err=True)
+            click.echo("deckgen: the page was not rewritten; fix and save again", err=True)
+        else:
+            _print_problems(rebuild.summary.warnings)
+            click.echo(str(rebuild.summary))
+
+
 def _problem_json(problem: Problem) -> dict[str, Any]:
     return {
         "path": str(problem.location.path),
@@ -194,11 +265,12 @@ def _problem_json(problem: Problem) -> dict[str, Any]:
 def new(
     deck_dir: Path, theme: str | None, card_file: Path | None, kind: str, subdeck: str | None
 ) -> None:
-    """Add a card with a fresh, unique id to a theme file, ready to fill in.
+    """Add a card with a fresh id to a theme file.
 
-    The card is appended to the file in the documented format, with every part
-    a 【TODO：…】 placeholder: 'deckgen check' reports each one (DG100) until
-    it is replaced. With --deck, the theme file is created with front matter.
+    The card gets an id unique in the deck (theme name + number, never one
+    used before) and is written in the documented format, every part a
+    【TODO：…】 placeholder that 'deckgen check' reports (DG100) until it is
+    replaced. With --deck, the theme file is created with front matter.
 
     \b
     Examples:
@@ -232,8 +304,9 @@ def new(
     help="With --fix: rewrite files even if they have uncommitted changes (or no git).",
 )
 def ids(deck_dir: Path, fix: bool, force: bool) -> None:
-    """List the cards in DECK_DIR (default: cards/) that have no id; --fix stamps them.
+    """List cards without an id; --fix stamps them.
 
+    Looks at every card file in DECK_DIR (default: cards/).
     A card's id is its identity in every learner's collection, so ids are
     written once and never changed. --fix adds '{#theme-N}' above each heading
     without one (or '#theme-N' into its attributes line) and changes nothing

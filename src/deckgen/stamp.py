@@ -1,0 +1,127 @@
+"""Build inputs → one digest, so that a build whose inputs did not change does no work.
+
+The stamp lives beside the packages it describes (``OUT/.deckgen-stamp.json``)
+and records the digest of every input, the options, and each package's own
+sha256: a package that was deleted or touched is rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+from deckgen import __version__
+from deckgen.errors import Problem
+
+STAMP_NAME = ".deckgen-stamp.json"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One package the stamped build wrote, and what it printed about it."""
+
+    path: str
+    sha256: str
+    summary: str
+    size: int = 0
+    mtime_ns: int = 0
+
+    def intact(self) -> bool:
+        """Unchanged since the stamp: same size and time, or else the same content."""
+        try:
+            status = Path(self.path).stat()
+        except OSError:
+            return False
+        if (status.st_size, status.st_mtime_ns) == (self.size, self.mtime_ns):
+            return True
+        return _file_sha256(Path(self.path)) == self.sha256
+
+
+def input_digest(deck_dir: Path, templates: Path, options: list[str]) -> str:
+    """Hash of everything a build reads: the deck folder, templates, versions, options."""
+    digest = hashlib.sha256()
+    digest.update("\x1f".join([__version__, metadata.version("opencc"), *options]).encode())
+    data = Path(__file__).parent / "data"
+    for root, prefix in ((deck_dir, "deck"), (templates, "templates"), (data, "data")):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            relative = path.relative_to(root).as_posix()
+            if relative.startswith("."):
+                continue
+            digest.update(f"\x1e{prefix}/{relative}\x1f".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def up_to_date(out_dir: Path, digest: str) -> list[Output] | None:
+    """The stamped outputs if the last build had these inputs and its packages are intact."""
+    try:
+        stamp = json.loads((out_dir / STAMP_NAME).read_text("utf-8"))
+        outputs = [Output(**entry) for entry in stamp["outputs"]]
+        if stamp["digest"] != digest:
+            return None
+        if all(output.intact() for output in outputs):
+            return outputs
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def write_stamp(out_dir: Path, digest: str, outputs: list[tuple[Path, str]]) -> None:
+    """Record a successful build; best effort, as a missing stamp only costs a rebuild."""
+    entries = [
+        asdict(
+            Output(
+                str(path), _file_sha256(path), summary, path.stat().st_size, path.stat().st_mtime_ns
+            )
+        )
+        for path, summary in outputs
+    ]
+    temporary = out_dir / f"{STAMP_NAME}.tmp"
+    try:
+        temporary.write_text(json.dumps({"digest": digest, "outputs": entries}, indent=1), "utf-8")
+        os.replace(temporary, out_dir / STAMP_NAME)
+    except OSError:
+        pass
+
+
+def build_unless_up_to_date(
+    deck_dir: Path,
+    *,
+    out_dir: Path,
+    variants: tuple[str, ...] = (),
+    shared_guids: bool = False,
+    strict: bool = False,
+    force: bool = False,
+) -> tuple[list[str], list[Problem], bool]:
+    """Build, or reuse the stamped packages; return summaries, warnings and whether it built.
+
+    Only the digest is computed on the no-op path: the pipeline (markdown-it,
+    OpenCC, genanki) is not even imported.
+    """
+    from deckgen.notetypes import templates_dir
+
+    options = [str(out_dir.resolve()), ",".join(variants), str(shared_guids), str(strict)]
+    if (
+        not force
+        and (outputs := up_to_date(out_dir, input_digest(deck_dir, templates_dir(), options)))
+        is not None
+    ):
+        return [output.summary for output in outputs], [], False
+
+    from deckgen.build import build
+
+    summaries, warnings = build(
+        deck_dir, out_dir=out_dir, variants=variants, shared_guids=shared_guids, strict=strict
+    )
+    # After the build: the lock it wrote is one of the inputs of the next one.
+    digest = input_digest(deck_dir, templates_dir(), options)
+    write_stamp(out_dir, digest, [(summary.path, str(summary)) for summary in summaries])
+    return [str(summary) for summary in summaries], warnings, True
