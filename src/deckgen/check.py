@@ -50,12 +50,16 @@ class CheckContext:
 
 
 CardRule = Callable[[Card, CheckContext], Iterator[Problem]]
-CARD_RULES: list[CardRule] = []
+CARD_RULES: dict[CardRule, frozenset[str]] = {}
+"""Each card rule and the codes it can report (a rule silenced deck-wide is not run)."""
 
 
-def card_rule(function: CardRule) -> CardRule:
-    CARD_RULES.append(function)
-    return function
+def card_rule(*codes: str) -> Callable[[CardRule], CardRule]:
+    def register(function: CardRule) -> CardRule:
+        CARD_RULES[function] = frozenset(codes)
+        return function
+
+    return register
 
 
 def _problem(part: Field | Card, code: str, severity: Severity, message: str, hint: str) -> Problem:
@@ -90,7 +94,7 @@ def placeholders(card: Card) -> Iterator[Problem]:
             )
 
 
-@card_rule
+@card_rule("DG101")
 def answer_too_long(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.kind is Kind.CLOZE:
         return
@@ -106,7 +110,7 @@ def answer_too_long(card: Card, context: CheckContext) -> Iterator[Problem]:
         )
 
 
-@card_rule
+@card_rule("DG102")
 def enumeration(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.kind is Kind.CLOZE:
         return
@@ -156,7 +160,7 @@ def _enumerated(text: str) -> int:
     return 1
 
 
-@card_rule
+@card_rule("DG103")
 def yes_no_question(card: Card, context: CheckContext) -> Iterator[Problem]:
     text = card.question.text
     if card.kind is Kind.CLOZE:
@@ -171,7 +175,7 @@ def yes_no_question(card: Card, context: CheckContext) -> Iterator[Problem]:
         )
 
 
-@card_rule
+@card_rule("DG104")
 def gives_away(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.kind is Kind.CLOZE:
         return
@@ -196,7 +200,7 @@ def gives_away(card: Card, context: CheckContext) -> Iterator[Problem]:
     )
 
 
-@card_rule
+@card_rule("DG105", "DG106")
 def missing_annotations(card: Card, context: CheckContext) -> Iterator[Problem]:
     if not card.quotes:
         yield _problem(
@@ -216,7 +220,7 @@ def missing_annotations(card: Card, context: CheckContext) -> Iterator[Problem]:
         )
 
 
-@card_rule
+@card_rule("DG043", "DG107", "DG108")
 def cloze_shape(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.kind is not Kind.CLOZE or not card.cloze_numbers:
         return
@@ -266,7 +270,7 @@ def _cloze_text(part: Field) -> Iterator[tuple[int, str]]:
                 yield numbers[-1], child.content
 
 
-@card_rule
+@card_rule("DG110")
 def quote_verbatim(card: Card, context: CheckContext) -> Iterator[Problem]:
     if not context.sources:
         return
@@ -329,7 +333,7 @@ def _is_han(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
-@card_rule
+@card_rule("DG201")
 def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]:
     from deckgen.convert import Phrase, ambiguous_characters, find_ambiguities
 
@@ -370,7 +374,8 @@ def duplicate_questions(cards: Sequence[Card]) -> Iterator[Problem]:
         for card in cards
     ]
     frequency = Counter(gram for key in keys for gram in _bigrams(key))
-    common = max(3, len(cards) // 10)
+    # Bounded, so that a large deck's shared words cannot make this quadratic.
+    common = max(3, min(len(cards) // 10, 50))
     grams = [
         frozenset(g for g in _bigrams(key) if frequency[g] <= common) or _bigrams(key)
         for key in keys
@@ -417,19 +422,21 @@ def check_deck(
         phrases=phrases,
     )
     problems: list[Problem] = list(extra)
+    rules = [rule for rule, codes in CARD_RULES.items() if not codes <= deck.config.allow]
     written = []
     for card in deck.cards:
         found = list(placeholders(card))
         if not found:
             written.append(card)
-            found = [p for rule in CARD_RULES for p in rule(card, context)]
+            found = [p for rule in rules for p in rule(card, context)]
         problems += [p for p in found if p.code not in card.allow]
-    problems += duplicate_questions(written)
+    if "DG109" not in deck.config.allow:
+        problems += duplicate_questions(written)
     problems = [p for p in problems if p.code not in deck.config.allow]
     return sorted(problems, key=lambda p: (p.location, p.code))
 
 
-@card_rule
+@card_rule("DG120")
 def traditional_characters(card: Card, context: CheckContext) -> Iterator[Problem]:
     """DG120: Traditional characters in a deck written in zh-Hans (OpenCC t2s changes them)."""
     from deckgen.convert import simplifier
