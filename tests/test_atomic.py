@@ -26,7 +26,9 @@ def _build(deck: Path, out: Path) -> Result:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """The packages in folder; fails on any temporary file left behind."""
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.apkg"))}
 
 
 @pytest.fixture
