@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from deckgen import __version__
 from deckgen.check import check_deck
@@ -123,8 +124,11 @@ def build(
     variants: Sequence[str] = (),
     shared_guids: bool = False,
     strict: bool = False,
+    track: Track | None = None,
 ) -> tuple[list[PackageSummary], list[Problem]]:
     """Build one .apkg per variant; return their summaries and the warnings.
+
+    ``track(items, label)`` wraps the long loops, e.g. to show a progress bar.
 
     Raises DeckgenError (nothing written) if check finds errors, or warnings with strict.
     """
@@ -143,13 +147,21 @@ def build(
             checked.lock.note_types, {k.value: note_type(k).content_hash for k in Kind}, now
         ),
     )
-    rendered = [render_card(card) for card in deck.cards]
+    track = track or _untracked
+    rendered = [render_card(card) for card in track(deck.cards, "rendering")]
     summaries = [
         _write_variant(deck, variant, rendered, lock, checked.phrases, out_dir, shared_guids)
-        for variant in chosen
+        for variant in track(chosen, "writing packages")
     ]
     write_lock(deck_dir / LOCK_NAME, lock)
     return summaries, warnings
+
+
+Track = Callable[[Sequence[Any], str], Iterable[Any]]
+
+
+def _untracked(items: Sequence[Any], label: str) -> Iterable[Any]:
+    return items
 
 
 def _choose_variants(deck: Deck, names: Sequence[str]) -> list[Variant]:

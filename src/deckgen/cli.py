@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,12 @@ class _Group(click.Group):
                 err=True,
             )
             ctx.exit(1)
+
+
+def _progress_bar(items: Sequence[Any], label: str) -> Iterator[Any]:
+    """A progress bar on stderr, for terminals only (the caller decides)."""
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
+        yield from bar
 
 
 def _print_problems(problems: Sequence[Problem]) -> None:
@@ -78,6 +85,7 @@ def cli() -> None:
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--force", is_flag=True, help="Rebuild even if no input changed.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def build(
     deck_dir: Path,
     out_dir: Path,
@@ -85,6 +93,7 @@ def build(
     shared_guids: bool,
     strict: bool,
     force: bool,
+    quiet: bool,
 ) -> None:
     """Build one .apkg per variant from DECK_DIR (default: cards/).
 
@@ -107,6 +116,7 @@ def build(
         shared_guids=shared_guids,
         strict=strict,
         force=force,
+        track=None if quiet or not sys.stderr.isatty() else _progress_bar,
     )
     _print_problems(warnings)
     for summary in summaries:

@@ -13,9 +13,13 @@ import os
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deckgen import __version__
 from deckgen.errors import Problem
+
+if TYPE_CHECKING:
+    from deckgen.build import Track
 
 STAMP_NAME = ".deckgen-stamp.json"
 
@@ -60,18 +64,28 @@ def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def up_to_date(out_dir: Path, digest: str) -> list[Output] | None:
-    """The stamped outputs if the last build had these inputs and its packages are intact."""
+def _read_stamp(out_dir: Path) -> tuple[str, list[Output]]:
     try:
         stamp = json.loads((out_dir / STAMP_NAME).read_text("utf-8"))
-        outputs = [Output(**entry) for entry in stamp["outputs"]]
-        if stamp["digest"] != digest:
-            return None
-        if all(output.intact() for output in outputs):
-            return outputs
+        return str(stamp["digest"]), [Output(**entry) for entry in stamp["outputs"]]
     except (OSError, ValueError, KeyError, TypeError):
-        pass
+        return "", []
+
+
+def up_to_date(out_dir: Path, digest: str) -> list[Output] | None:
+    """The stamped outputs if the last build had these inputs and its packages are intact."""
+    stamped, outputs = _read_stamp(out_dir)
+    if stamped == digest and outputs and all(output.intact() for output in outputs):
+        return outputs
     return None
+
+
+def _remove_superseded(out_dir: Path, written: list[Path]) -> None:
+    """Delete packages the previous build wrote that this one did not (e.g. a renamed deck)."""
+    _, previous = _read_stamp(out_dir)
+    for output in previous:
+        if Path(output.path) not in written and output.intact():
+            Path(output.path).unlink(missing_ok=True)
 
 
 def write_stamp(out_dir: Path, digest: str, outputs: list[tuple[Path, str]]) -> None:
@@ -100,6 +114,7 @@ def build_unless_up_to_date(
     shared_guids: bool = False,
     strict: bool = False,
     force: bool = False,
+    track: Track | None = None,
 ) -> tuple[list[str], list[Problem], bool]:
     """Build, or reuse the stamped packages; return summaries, warnings and whether it built.
 
@@ -119,8 +134,14 @@ def build_unless_up_to_date(
     from deckgen.build import build
 
     summaries, warnings = build(
-        deck_dir, out_dir=out_dir, variants=variants, shared_guids=shared_guids, strict=strict
+        deck_dir,
+        out_dir=out_dir,
+        variants=variants,
+        shared_guids=shared_guids,
+        strict=strict,
+        track=track,
     )
+    _remove_superseded(out_dir, [summary.path for summary in summaries])
     # After the build: the lock it wrote is one of the inputs of the next one.
     digest = input_digest(deck_dir, templates_dir(), options)
     write_stamp(out_dir, digest, [(summary.path, str(summary)) for summary in summaries])

@@ -1,0 +1,175 @@
+"""No-op rebuilds: skipped when no input changed, never stale when one did."""
+
+from __future__ import annotations
+
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import run
+
+from deckgen import notetypes, stamp
+
+
+def packages(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.apkg"))}
+
+
+def build(deck: Path, out: Path) -> str:
+    result = run("build", deck, "--out", out)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_unchanged_inputs_are_not_rebuilt(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None
+) -> None:
+    out = tmp_path / "out"
+    first = build(sample_deck, out)
+    assert "up to date" not in first
+    before = {p: p.stat().st_mtime_ns for p in out.glob("*.apkg")}
+    second = build(sample_deck, out)
+    assert second.count("(up to date)") == 2
+    assert {p: p.stat().st_mtime_ns for p in out.glob("*.apkg")} == before
+
+
+def test_a_damaged_package_is_rebuilt(sample_deck: Path, tmp_path: Path, fixed_epoch: None) -> None:
+    out = tmp_path / "out"
+    build(sample_deck, out)
+    good = packages(out)
+    victim = next(out.glob("*.zh-Hant.apkg"))
+    victim.write_bytes(b"not a zip")
+    assert "up to date" not in build(sample_deck, out).split("zh-Hant")[1]
+    assert packages(out) == good
+    victim.unlink()
+    build(sample_deck, out)
+    assert packages(out) == good
+
+
+def _edit_card(deck: Path) -> None:
+    path = deck / "01-basic.md"
+    path.write_text(
+        path.read_text("utf-8").replace("不达目标不罢休。", "目标不达不罢休。"), "utf-8"
+    )
+
+
+def _edit_phrases(deck: Path) -> None:
+    with (deck / "phrases.txt").open("a", encoding="utf-8") as phrases:
+        phrases.write("红色\t紅色\n")
+
+
+def _edit_config(deck: Path) -> None:
+    path = deck / "deck.toml"
+    path.write_text(path.read_text("utf-8").replace('"样例卡组"', '"样例卡组二"'), "utf-8")
+
+
+def _edit_image(deck: Path) -> None:
+    path = deck / "images" / "dot.png"
+    path.write_bytes(path.read_bytes() + b"\x00")
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "card": _edit_card,
+    "phrases": _edit_phrases,
+    "config": _edit_config,
+    "image": _edit_image,
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_after_an_input_change_output_equals_a_clean_build(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None, change: str
+) -> None:
+    out = tmp_path / "out"
+    build(sample_deck, out)
+    before = packages(out)
+    CHANGES[change](sample_deck)
+    clean_deck = tmp_path / "clean"
+    shutil.copytree(sample_deck, clean_deck)
+
+    assert "up to date" not in build(sample_deck, out)
+    build(clean_deck, tmp_path / "clean-out")
+
+    after = packages(out)
+    assert after != before
+    assert after == packages(tmp_path / "clean-out")
+
+
+def test_template_change_is_not_served_stale(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(notetypes.templates_dir(), templates)
+    monkeypatch.setattr(notetypes, "templates_dir", lambda: templates)
+    notetypes.note_type.cache_clear()
+    out = tmp_path / "out"
+    build(sample_deck, out)
+    before = packages(out)
+
+    css = templates / "style.css"
+    css.write_text(css.read_text("utf-8") + "\n.note { color: teal; }\n", "utf-8")
+    notetypes.note_type.cache_clear()
+    clean_deck = tmp_path / "clean"
+    shutil.copytree(sample_deck, clean_deck)
+    assert "up to date" not in build(sample_deck, out)
+    build(clean_deck, tmp_path / "clean-out")
+    notetypes.note_type.cache_clear()
+
+    assert packages(out) != before
+    assert list(packages(out).values()) == list(packages(tmp_path / "clean-out").values())
+
+
+def test_new_deckgen_version_rebuilds(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(sample_deck, out)
+    monkeypatch.setattr(stamp, "__version__", "99.0")
+    import deckgen.build
+
+    monkeypatch.setattr(deckgen.build, "__version__", "99.0")
+    assert "up to date" not in build(sample_deck, out)
+    assert build(sample_deck, out).count("(up to date)") == 2
+
+
+def _read_terminal(primary: int) -> str:
+    try:
+        return os.read(primary, 65536).decode()
+    except OSError:  # nothing was written to the terminal
+        return ""
+    finally:
+        os.close(primary)
+
+
+def test_progress_bar_on_a_terminal_only(sample_deck: Path, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "deckgen", "build", str(sample_deck)]
+    primary, secondary = pty.openpty()
+    subprocess.run(
+        [*command, "--out", str(tmp_path / "a")],
+        stderr=secondary,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    os.close(secondary)
+    on_terminal = _read_terminal(primary)
+    assert "rendering" in on_terminal and "100%" in on_terminal
+
+    piped = subprocess.run(
+        [*command, "--out", str(tmp_path / "b")], capture_output=True, text=True, check=True
+    )
+    assert "rendering" not in piped.stderr + piped.stdout
+
+    primary, secondary = pty.openpty()
+    subprocess.run(
+        [*command, "--out", str(tmp_path / "c"), "--quiet"],
+        stderr=secondary,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    os.close(secondary)
+    assert "rendering" not in _read_terminal(primary)
