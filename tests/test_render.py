@@ -66,3 +66,10 @@ def test_both_fixture_files_have_the_same_inputs() -> None:
     hans = [(t, i) for t, i, _ in read_fixtures(FIXTURES / "zh-Hans.md")]
     hant = [(t, i) for t, i, _ in read_fixtures(FIXTURES / "zh-Hant.md")]
     assert hans == hant and len(hans) >= 10
+
+
+def test_cloze_hint_starts_at_the_first_separator_as_in_anki() -> None:
+    [paragraph] = [t for t in markdown_parser().parse("{{c2::整合::三样::之一}}") if t.children]
+    opener = next(t for t in paragraph.children or [] if t.type == "cloze_open")
+    content = [t.content for t in paragraph.children or [] if t.type == "text"]
+    assert opener.meta == {"number": 2, "hint": "三样::之一"} and content == ["整合"]

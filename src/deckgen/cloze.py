@@ -24,11 +24,12 @@ MALFORMED = re.compile(r"\{\{c[^}]*(::|\}\})|\{\{c\d")
 
 
 def _find_close(src: str, start: int, limit: int) -> tuple[int, int]:
-    """(end of content, position of the closing braces) — hint separated by the last ``::``."""
+    """(end of content, position of the closing braces); the hint starts at the first ``::``,
+    as in Anki, so ``{{c1::a::b::c}}`` hides "a" with the hint "b::c"."""
     close = src.find("}}", start, limit)
     if close < 0:
         return -1, -1
-    hint = src.rfind("::", start, close)
+    hint = src.find("::", start, close)
     return (hint if hint >= 0 else close), close
 
 
