@@ -121,3 +121,9 @@ def test_malformed_phrase_entry_names_its_line(tmp_path: Path, line: str, why: s
     [problem] = caught.value.problems
     assert (problem.location.line, problem.code) == (3, "DG020")
     assert problem.hint
+
+
+@pytest.mark.parametrize("config", ["s2t", "s2tw", "s2twp", "s2hk", "s2hkp"])
+def test_every_config_takes_our_phrases(config: str) -> None:
+    # s2t has no segmentation section in OpenCC 1.4: ours must still apply there.
+    assert Converter(config, load_phrases(None)).text("和面对 姓余") == "和面對 姓余"

@@ -233,6 +233,14 @@ CASES = {
         card(answer="先整合，然后推动"),
         phrases=None,
     ),
+    "DG202-phrase-overridden": Case(
+        "DG202",
+        "warning",
+        card(answer="早餐我和面包一起买"),
+        4,
+        card(answer="早餐我和面包一起买"),
+        phrases="面包\t麵包\n",
+    ),
 }
 
 
@@ -281,6 +289,8 @@ def test_good_example_is_clean(tmp_path: Path, case: Case) -> None:
     phrases = case.phrases
     if case.code == "DG201":  # the fix: a phrase entry decides the character
         phrases = "然后\t然後\n"
+    if case.code == "DG202":  # the fix: a longer phrase that OpenCC's 和面 cannot split
+        phrases = "面包\t麵包\n和面包\t和麵包\n"
     deck = _deck(tmp_path, case.good, phrases=phrases)
     result, problems = _check(deck, *case.args)
     assert _found(problems) == []

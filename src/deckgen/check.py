@@ -8,15 +8,20 @@ or per deck (``[lint] allow`` in deck.toml).
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deckgen.errors import Location, Problem, Severity
 from deckgen.model import Card, Deck, Field, Kind
+
+if TYPE_CHECKING:
+    from deckgen.convert import Phrase
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
@@ -359,6 +364,53 @@ def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]
                 "form) to the deck's phrase dictionary",
                 WARNING,
             )
+
+
+@card_rule("DG202")
+def phrase_overridden(card: Card, context: CheckContext) -> Iterator[Problem]:
+    """DG202: a phrase entry that OpenCC's segmentation overrides where it is used.
+
+    OpenCC segments text by the longest word it knows, ours and its own; where one
+    of its words overlaps ours (它 has 者回 in 读者回复), our entry does not apply.
+    """
+    from deckgen.convert import Phrase
+
+    phrases = {p.simplified: p for p in context.phrases if isinstance(p, Phrase)}
+    if not phrases:
+        return
+    convert = _s2t(tuple(phrases.values()))
+    pattern = _phrase_pattern(tuple(phrases))
+    for path, line, text in _text_lines(card):
+        converted = convert(text)
+        if len(converted) != len(text):
+            continue
+        for found in pattern.finditer(text):
+            phrase = phrases[found[0]]
+            got = converted[found.start() : found.end()]
+            if got != phrase.traditional:
+                yield Problem(
+                    Location(path, line),
+                    "DG202",
+                    f"phrase entry '{phrase.simplified}' ({phrase.location}) does not apply "
+                    f"here: OpenCC segments the text differently and gives '{got}'",
+                    f"add a longer phrase with the words around it, e.g. "
+                    f"'{text[max(found.start() - 1, 0) : found.end()]}<TAB>…'",
+                    WARNING,
+                )
+
+
+@functools.cache
+def _phrase_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)))
+
+
+@functools.cache
+def _s2t(phrases: tuple[Phrase, ...]) -> Callable[[str], str]:
+    """s2t with our phrases: it has no variant step, so where an entry applies, the
+    output is the entry itself."""
+    from deckgen.convert import Converter
+
+    return Converter("s2t", list(phrases)).text
 
 
 def duplicate_questions(cards: Sequence[Card]) -> Iterator[Problem]:

@@ -191,9 +191,10 @@ def _make_opencc(config: str, phrases: list[Phrase]) -> Any:
         ours.write_text("".join(f"{s}\t{t}\n" for s, t in sorted(table.items())), "utf-8")
         ours_dict = {"type": "text", "file": str(ours)}
         if table:
-            segmentation = spec["segmentation"]["dict"]
-            spec["segmentation"]["dict"] = _chain(ours_dict, segmentation, "union")
             first = spec["conversion_chain"][0]
+            # Some configs (s2t in OpenCC 1.4) segment by their first conversion step.
+            segmentation = spec.setdefault("segmentation", {"type": "mmseg", "dict": first["dict"]})
+            segmentation["dict"] = _chain(ours_dict, segmentation["dict"], "union")
             first["dict"] = _chain(ours_dict, first["dict"], "short_circuit")
         path = Path(tmp) / f"{config}.json"
         path.write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
