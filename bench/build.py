@@ -18,7 +18,6 @@ this run on this machine:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -35,8 +34,9 @@ sys.path.insert(0, str(HERE))
 def measure(*args: str | Path) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of one child process; it must succeed."""
     start = time.perf_counter()
-    process = subprocess.Popen([str(a) for a in args], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(a) for a in args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     error = process.stderr.read().decode() if process.stderr else ""
@@ -75,19 +75,42 @@ def run_size(cards: int, work: Path) -> dict[str, float]:
 
 
 def print_table(rows: list[dict[str, float]]) -> None:
-    header = ("N", "cold s", "MiB", "cards/s", "genanki s", "sqlite s", "render s",
-              "cold/(r+g)", "cold/render", "no-op s", "1-edit s", "check s")
+    header = (
+        "N",
+        "cold s",
+        "MiB",
+        "cards/s",
+        "genanki s",
+        "sqlite s",
+        "render s",
+        "cold/(r+g)",
+        "cold/render",
+        "no-op s",
+        "1-edit s",
+        "check s",
+    )
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
         floor = r["floor_render"] + r["floor_genanki"]
-        print(" | ".join([
-            f"{int(r['cards']):,}", f"{r['cold']:.2f}", f"{r['peak_mib']:.0f}",
-            f"{r['cards'] / r['cold']:,.0f}", f"{r['floor_genanki']:.2f}",
-            f"{r['floor_sqlite']:.2f}", f"{r['floor_render']:.2f}", f"{r['cold'] / floor:.2f}",
-            f"{r['cold'] / r['floor_render']:.2f}", f"{r['noop']:.2f}", f"{r['one_edit']:.2f}",
-            f"{r['check']:.2f}",
-        ]))
+        print(
+            " | ".join(
+                [
+                    f"{int(r['cards']):,}",
+                    f"{r['cold']:.2f}",
+                    f"{r['peak_mib']:.0f}",
+                    f"{r['cards'] / r['cold']:,.0f}",
+                    f"{r['floor_genanki']:.2f}",
+                    f"{r['floor_sqlite']:.2f}",
+                    f"{r['floor_render']:.2f}",
+                    f"{r['cold'] / floor:.2f}",
+                    f"{r['cold'] / r['floor_render']:.2f}",
+                    f"{r['noop']:.2f}",
+                    f"{r['one_edit']:.2f}",
+                    f"{r['check']:.2f}",
+                ]
+            )
+        )
 
 
 def print_startup(work: Path) -> None:
@@ -96,16 +119,25 @@ def print_startup(work: Path) -> None:
     help_s, _ = deckgen("--help")
     check_s, _ = deckgen("check", cards)
     print(f"\nstart-up: deckgen --help {help_s:.2f} s; deckgen check of cards/ {check_s:.2f} s")
-    others = [tool for tool in ("ankdown", "md2anki", "markdown-anki-decks", "ankcompiler")
-              if shutil.which(tool)]
-    print("other Markdown→Anki tools: " + (", ".join(others) if others else
-                                            "none installed (skipped)"))
+    others = [
+        tool
+        for tool in ("ankdown", "md2anki", "markdown-anki-decks", "ankcompiler")
+        if shutil.which(tool)
+    ]
+    print(
+        "other Markdown→Anki tools: "
+        + (", ".join(others) if others else "none installed (skipped)")
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cards", type=int, action="append",
-                        help="deck size (repeatable; default 1000, 10000, 30000)")
+    parser.add_argument(
+        "--cards",
+        type=int,
+        action="append",
+        help="deck size (repeatable; default 1000, 10000, 30000)",
+    )
     args = parser.parse_args()
     sizes = args.cards or [1000, 10000, 30000]
     with tempfile.TemporaryDirectory(prefix="deckgen-bench-") as tmp:

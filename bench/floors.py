@@ -29,11 +29,24 @@ def dump(deck: Path, out: Path) -> None:
         for item in rendered:
             values, tags = note_fields(item, config, variant, convert)
             kind = note_type(item.card.kind)
-            notes.append({"kind": kind.kind.value, "guid": f"{variant.name}-{item.card.id}",
-                          "fields": [values[name] for name in kind.fields], "tags": list(tags)})
+            notes.append(
+                {
+                    "kind": kind.kind.value,
+                    "guid": f"{variant.name}-{item.card.id}",
+                    "fields": [values[name] for name in kind.fields],
+                    "tags": list(tags),
+                }
+            )
         variants[variant.name] = notes
-    sources = [[c.question.markdown, c.answer.markdown, *(q.markdown for q in c.quotes),
-                c.note.markdown if c.note else ""] for c in checked.deck.cards]
+    sources = [
+        [
+            c.question.markdown,
+            c.answer.markdown,
+            *(q.markdown for q in c.quotes),
+            c.note.markdown if c.note else "",
+        ]
+        for c in checked.deck.cards
+    ]
     out.write_text(json.dumps({"variants": variants, "sources": sources}), "utf-8")
 
 
@@ -49,14 +62,24 @@ def floor_genanki(notes_file: Path, out: Path) -> None:
     for kind in Kind:
         nt = note_type(kind)
         models[kind.value] = genanki.Model(
-            nt.id, nt.name, fields=[{"name": f} for f in nt.fields],
+            nt.id,
+            nt.name,
+            fields=[{"name": f} for f in nt.fields],
             templates=[{"name": t.name, "qfmt": t.front, "afmt": t.back} for t in nt.templates],
-            css=nt.css, model_type=genanki.Model.CLOZE if kind is Kind.CLOZE else 0)
+            css=nt.css,
+            model_type=genanki.Model.CLOZE if kind is Kind.CLOZE else 0,
+        )
     for index, (variant, notes) in enumerate(data["variants"].items()):
         deck = genanki.Deck(1700000000000 + index, variant)
         for note in notes:
-            deck.add_note(genanki.Note(model=models[note["kind"]], fields=note["fields"],
-                                       tags=note["tags"], guid=note["guid"]))
+            deck.add_note(
+                genanki.Note(
+                    model=models[note["kind"]],
+                    fields=note["fields"],
+                    tags=note["tags"],
+                    guid=note["guid"],
+                )
+            )
         genanki.Package(deck).write_to_file(str(out / f"{variant}.apkg"), timestamp=1700000000)
 
 
@@ -72,14 +95,28 @@ def floor_sqlite(notes_file: Path, out: Path) -> None:
             connection = sqlite3.connect(database)
             connection.executescript(APKG_SCHEMA + APKG_COL)
             ids = itertools.count(1700000000000)
-            rows: list[Any] = [(next(ids), n["guid"], 1, 1700000000, -1, " ".join(n["tags"]),
-                                "\x1f".join(n["fields"]), n["fields"][0], 0, 0, "")
-                               for n in notes]
+            rows: list[Any] = [
+                (
+                    next(ids),
+                    n["guid"],
+                    1,
+                    1700000000,
+                    -1,
+                    " ".join(n["tags"]),
+                    "\x1f".join(n["fields"]),
+                    n["fields"][0],
+                    0,
+                    0,
+                    "",
+                )
+                for n in notes
+            ]
             with connection:
                 connection.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", rows)
                 connection.executemany(
                     "INSERT INTO cards VALUES(?,?,1,0,1700000000,-1,0,0,?,0,0,0,0,0,0,0,0,'')",
-                    [(row[0], row[0], i) for i, row in enumerate(rows)])
+                    [(row[0], row[0], i) for i, row in enumerate(rows)],
+                )
             connection.close()
             with zipfile.ZipFile(out / f"{variant}.apkg", "w", zipfile.ZIP_DEFLATED) as archive:
                 archive.write(database, "collection.anki2")
@@ -97,7 +134,10 @@ def floor_render(notes_file: Path) -> None:
 
 def run(command: str, args: list[str]) -> None:
     paths = [Path(a) for a in args]
-    {"_dump": lambda: dump(*paths), "_floor-genanki": lambda: floor_genanki(*paths),
-     "_floor-sqlite": lambda: floor_sqlite(*paths),
-     "_floor-render": lambda: floor_render(*paths)}[command]()
+    {
+        "_dump": lambda: dump(*paths),
+        "_floor-genanki": lambda: floor_genanki(*paths),
+        "_floor-sqlite": lambda: floor_sqlite(*paths),
+        "_floor-render": lambda: floor_render(*paths),
+    }[command]()
     sys.exit(0)

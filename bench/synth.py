@@ -27,8 +27,12 @@ def _png(seed: int) -> bytes:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + (
-        chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + (chunk(b"IEND", b""))
+    )
 
 
 def _text(rng: random.Random, low: int, high: int) -> str:
@@ -40,13 +44,17 @@ def _card(rng: random.Random, index: int, images: int) -> str:
     quote = f"> {_text(rng, 12, 30)}。\n\n::: note\n{_text(rng, 20, 50)}。\n:::\n"
     if index % 5 == 4:
         words = [_text(rng, 2, 4) for _ in range(3)]
-        body = (f"{_text(rng, 6, 12)}{{{{c1::{words[0]}}}}}，{_text(rng, 4, 8)}"
-                f"{{{{c2::**{words[1]}**}}}}、{words[2]}。")
+        body = (
+            f"{_text(rng, 6, 12)}{{{{c1::{words[0]}}}}}，{_text(rng, 4, 8)}"
+            f"{{{{c2::**{words[1]}**}}}}、{words[2]}。"
+        )
         return f"{{#{card_id} .cloze}}\n## {_text(rng, 8, 16)}\n\n{body}\n\n{quote}"
     kind = " .reversed" if index % 10 == 3 else ""
     image = f" ![图](images/img-{index % images}.png)" if index % 10 == 7 else ""
-    answer = (f"**{_text(rng, 2, 5)}：**{_text(rng, 8, 20)}{image}\n\n"
-              f"- {_text(rng, 4, 10)}\n- {_text(rng, 4, 10)}")
+    answer = (
+        f"**{_text(rng, 2, 5)}：**{_text(rng, 8, 20)}{image}\n\n"
+        f"- {_text(rng, 4, 10)}\n- {_text(rng, 4, 10)}"
+    )
     tags = f' tags="{rng.choice(TAGS)}"' if index % 3 == 0 else ""
     return f"{{#{card_id}{kind}{tags}}}\n## {_text(rng, 10, 24)}？\n\n{answer}\n\n{quote}"
 
@@ -64,11 +72,14 @@ def make_deck(folder: Path, cards: int, *, per_file: int = 500, seed: int = 1) -
         'tags = ["bench"]\nphrases = "phrases.txt"\n\n'
         '[source]\ntitle = "合成"\nauthor = "bench"\nsite = "bench"\n\n'
         '[variants.zh-Hans]\nopencc = "none"\n\n[variants.zh-Hant]\nopencc = "s2tw"\n'
-        "\n[lint]\nallow = [\"DG201\", \"DG101\", \"DG102\", \"DG104\", \"DG108\", \"DG109\"]\n", "utf-8")
+        '\n[lint]\nallow = ["DG201", "DG101", "DG102", "DG104", "DG108", "DG109"]\n',
+        "utf-8",
+    )
     (folder / "phrases.txt").write_text("然后\t然後\n", "utf-8")
     for start in range(0, cards, per_file):
         body = "\n".join(_card(rng, i, images) for i in range(start, min(cards, start + per_file)))
         subdeck = f"主题{start // per_file:03d}"
         (folder / f"{start // per_file:03d}.md").write_text(
-            f"---\ndeck: {subdeck}\ntags: [合成]\n---\n\n{body}", "utf-8")
+            f"---\ndeck: {subdeck}\ntags: [合成]\n---\n\n{body}", "utf-8"
+        )
     return folder

@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from deckgen.model import Kind
 from deckgen.notetypes import note_type
 
