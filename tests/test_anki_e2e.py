@@ -227,3 +227,29 @@ def test_builds_are_byte_identical(sample_deck: Path, tmp_path: Path, fixed_epoc
     build(sample_deck, tmp_path / "two")
     for name in (HANS, HANT):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_parallel_writing_gives_the_same_bytes(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import deckgen.build
+
+    build(sample_deck, tmp_path / "serial")
+    monkeypatch.setattr(deckgen.build, "PARALLEL_FROM_CARDS", 0)  # one process per variant
+    build(sample_deck, tmp_path / "parallel", "--force")
+    for name in (HANS, HANT):
+        assert (tmp_path / "serial" / name).read_bytes() == (
+            tmp_path / "parallel" / name
+        ).read_bytes()
+
+
+def test_parallel_writing_reports_errors_cleanly(
+    sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import deckgen.build
+
+    monkeypatch.setattr(deckgen.build, "PARALLEL_FROM_CARDS", 0)
+    (tmp_path / "out").write_text("a file where the output folder should be", "utf-8")
+    result = run("build", sample_deck, "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "DG050" in result.output and "Traceback" not in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -149,12 +150,66 @@ def build(
     )
     track = track or _untracked
     rendered = [render_card(card) for card in track(deck.cards, "rendering")]
-    summaries = [
-        _write_variant(deck, variant, rendered, lock, checked.phrases, out_dir, shared_guids)
-        for variant in track(chosen, "writing packages")
-    ]
+    job = _Job(deck, chosen, rendered, lock, checked.phrases, out_dir, shared_guids)
+    summaries = _write_all(job, track)
     write_lock(deck_dir / LOCK_NAME, lock)
     return summaries, warnings
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What writing the packages needs, shared with forked workers without pickling."""
+
+    deck: Deck
+    variants: list[Variant]
+    rendered: list[RenderedCard]
+    lock: Lock
+    phrases: list[Phrase]
+    out_dir: Path
+    shared_guids: bool
+
+    def write(self, index: int) -> PackageSummary:
+        return _write_variant(
+            self.deck,
+            self.variants[index],
+            self.rendered,
+            self.lock,
+            self.phrases,
+            self.out_dir,
+            self.shared_guids,
+        )
+
+
+_FORKED_JOB: _Job | None = None
+PARALLEL_FROM_CARDS = 1000
+"""Below this, starting worker processes costs more than it saves."""
+
+
+def _write_all(job: _Job, track: Track) -> list[PackageSummary]:
+    """Convert and write each variant, one process per variant on a multi-core machine."""
+    global _FORKED_JOB
+    workers = min(len(job.variants), os.cpu_count() or 1)
+    if workers < 2 or len(job.rendered) < PARALLEL_FROM_CARDS or not _can_fork():
+        return [job.write(i) for i in track(range(len(job.variants)), "writing packages")]
+    import multiprocessing
+
+    _FORKED_JOB = job  # workers inherit it through fork(): nothing is pickled
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_write_forked, range(len(job.variants)))
+    finally:
+        _FORKED_JOB = None
+
+
+def _write_forked(index: int) -> PackageSummary:
+    assert _FORKED_JOB is not None
+    return _FORKED_JOB.write(index)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 Track = Callable[[Sequence[Any], str], Iterable[Any]]

@@ -54,6 +54,10 @@ class DeckgenError(Exception):
         self.problems = sorted(problems, key=lambda p: (p.location, p.code))
         super().__init__("\n".join(p.format() for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[DeckgenError], tuple[list[Problem]]]:
+        # So that it crosses process boundaries (packages are written in parallel).
+        return DeckgenError, (self.problems,)
+
 
 def fail(path: Path, line: int, code: str, message: str, hint: str = "") -> DeckgenError:
     """A DeckgenError with a single problem, for stages that cannot go on."""
