@@ -103,13 +103,13 @@ def test_ctrl_c_at_rename_leaves_no_temporary_file(
 def test_failure_in_second_variant_keeps_every_package_whole(
     sample_deck: Path, tmp_path: Path, previous: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """zh-Hans is written, zh-Hant fails: each file is a complete package, no lock update."""
+    """zh-Hans is written, zh-Hant fails: neither package is replaced, no lock update."""
     real_write = package.write_package
 
-    def write(path: Path, **kwargs: object) -> None:
+    def write(path: Path, **kwargs: object) -> package.Staged:
         if path.name == HANT:
             _fail_on_media(KeyboardInterrupt(), monkeypatch)
-        real_write(path, **kwargs)
+        return real_write(path, **kwargs)
 
     monkeypatch.setattr(package, "write_package", write)
     result = _build(sample_deck, tmp_path / "out")
@@ -118,7 +118,7 @@ def test_failure_in_second_variant_keeps_every_package_whole(
     after = _files(tmp_path / "out")
     assert sorted(after) == sorted([HANS, HANT])
     assert after[HANT] == previous[HANT]
-    assert after[HANS] != previous[HANS]  # already replaced, whole, before zh-Hant failed
+    assert after[HANS] == previous[HANS]  # written in full, but only staged: discarded
     for name in after:
         with zipfile.ZipFile(tmp_path / "out" / name) as archive:
             assert archive.testzip() is None

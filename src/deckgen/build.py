@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deckgen import __version__
 from deckgen.check import check_deck
@@ -19,6 +19,9 @@ from deckgen.model import Card, Deck, DeckConfig, Kind, Variant
 from deckgen.notetypes import note_type, stable_id
 from deckgen.parse import parse_deck
 from deckgen.render import RenderedCard, render_card, render_source
+
+if TYPE_CHECKING:
+    from deckgen.package import Staged
 
 
 @dataclass(frozen=True)
@@ -151,9 +154,17 @@ def build(
     track = track or _untracked
     rendered = [render_card(card) for card in track(deck.cards, "rendering")]
     job = _Job(deck, chosen, rendered, lock, checked.phrases, out_dir, shared_guids)
-    summaries = _write_all(job, track)
+    written = _write_all(job, track)
+    # Every package is complete before any replaces its previous version.
+    try:
+        for _, staged in written:
+            staged.publish()
+    except BaseException:  # Ctrl-C included: leave no temporary file behind
+        for _, staged in written:
+            staged.discard()
+        raise
     write_lock(deck_dir / LOCK_NAME, lock)
-    return summaries, warnings
+    return [summary for summary, _ in written], warnings
 
 
 @dataclass(frozen=True)
@@ -168,7 +179,7 @@ class _Job:
     out_dir: Path
     shared_guids: bool
 
-    def write(self, index: int) -> PackageSummary:
+    def write(self, index: int) -> tuple[PackageSummary, Staged]:
         return _write_variant(
             self.deck,
             self.variants[index],
@@ -185,23 +196,42 @@ PARALLEL_FROM_CARDS = 1000
 """Below this, starting worker processes costs more than it saves."""
 
 
-def _write_all(job: _Job, track: Track) -> list[PackageSummary]:
-    """Convert and write each variant, one process per variant on a multi-core machine."""
-    global _FORKED_JOB
-    workers = min(len(job.variants), os.cpu_count() or 1)
-    if workers < 2 or len(job.rendered) < PARALLEL_FROM_CARDS or not _can_fork():
-        return [job.write(i) for i in track(range(len(job.variants)), "writing packages")]
-    import multiprocessing
+def _write_all(job: _Job, track: Track) -> list[tuple[PackageSummary, Staged]]:
+    """Convert and stage each variant, one process per variant on a multi-core machine.
 
-    _FORKED_JOB = job  # workers inherit it through fork(): nothing is pickled
+    If any variant fails, the others' staged files are deleted and the error raised.
+    """
+    global _FORKED_JOB
+    written: list[tuple[PackageSummary, Staged]] = []
     try:
+        workers = min(len(job.variants), os.cpu_count() or 1)
+        if workers < 2 or len(job.rendered) < PARALLEL_FROM_CARDS or not _can_fork():
+            for index in track(range(len(job.variants)), "writing packages"):
+                written.append(job.write(index))
+            return written
+        import multiprocessing
+
+        _FORKED_JOB = job  # workers inherit it through fork(): nothing is pickled
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_write_forked, range(len(job.variants)))
+            results = [pool.apply_async(_write_forked, (i,)) for i in range(len(job.variants))]
+            failure: BaseException | None = None
+            for result in results:
+                try:
+                    written.append(result.get())
+                except Exception as error:  # collect the others' files before raising
+                    failure = failure or error
+            if failure is not None:
+                raise failure
+        return written
+    except BaseException:
+        for _, staged in written:
+            staged.discard()
+        raise
     finally:
         _FORKED_JOB = None
 
 
-def _write_forked(index: int) -> PackageSummary:
+def _write_forked(index: int) -> tuple[PackageSummary, Staged]:
     assert _FORKED_JOB is not None
     return _FORKED_JOB.write(index)
 
@@ -250,7 +280,7 @@ def _write_variant(
     phrases: list[Phrase],
     out_dir: Path,
     shared_guids: bool,
-) -> PackageSummary:
+) -> tuple[PackageSummary, Staged]:
     from deckgen.package import DeckData, NoteData, note_guid, write_package
 
     convert = Converter(variant.opencc, phrases)
@@ -289,16 +319,15 @@ def _write_variant(
         media.update({m.name: m.path for m in item.media})
     decks.setdefault(title, DeckData(title, stable_id("deck", str(config.id), variant.name, "")))
     path = out_dir / package_name(title, variant.name)
-    write_package(
+    staged = write_package(
         path,
         notes=notes,
         decks=sorted(decks.values(), key=lambda d: d.name),
         note_type_mtimes={k: e.mtime for k, e in lock.note_types.items()},
         media=media,
     )
-    return PackageSummary(
-        variant.name, path, len(notes), sum(_card_count(item.card) for item in rendered), len(decks)
-    )
+    cards = sum(_card_count(item.card) for item in rendered)
+    return PackageSummary(variant.name, path, len(notes), cards, len(decks)), staged
 
 
 def note_fields(

@@ -115,8 +115,11 @@ def write_package(
     decks: Sequence[DeckData],
     note_type_mtimes: dict[str, int],
     media: dict[str, Path],
-) -> None:
-    """Write one .apkg atomically: a failure leaves any previous file untouched."""
+) -> Staged:
+    """Write one .apkg to a temporary file; ``publish()`` the result to replace ``path``.
+
+    Staging lets a build replace all its packages only once every one is written.
+    """
     import genanki
 
     models = {
@@ -138,12 +141,13 @@ def write_package(
             connection.commit()
         finally:
             connection.close()
-        with _atomic(path) as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf:
+        with _staged(path) as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf:
             _add(zf, "collection.anki2", database.read_bytes())
             names = sorted(media)
             _add(zf, "media", json.dumps({str(i): name for i, name in enumerate(names)}).encode())
             for index, name in enumerate(names):
                 _add(zf, str(index), media[name].read_bytes())
+    return Staged(Path(handle.name), path)
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
@@ -159,12 +163,41 @@ def _umask() -> int:
     return mask
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A package written in full to a temporary file beside its final path."""
+
+    temporary: Path
+    final: Path
+
+    def publish(self) -> None:
+        """Rename it over the final path (atomic on one file system)."""
+        try:
+            os.replace(self.temporary, self.final)
+        except OSError as error:
+            self.discard()
+            raise DeckgenError(
+                [
+                    Problem(
+                        Location(self.final),
+                        "DG050",
+                        f"cannot write {self.final.name}: {error.strerror}",
+                        "remove what is in the way, or choose another folder with --out",
+                    )
+                ]
+            ) from None
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.temporary)
+
+
 @contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Any]:
-    """Write to a temporary file beside ``path`` and rename it over ``path`` on success."""
+def _staged(path: Path) -> Iterator[Any]:
+    """Open a temporary file beside ``path``; delete it if anything fails while writing."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Closed by the with-block below; delete=False so that it can be renamed.
+        # Closed by the with-block below; delete=False so that it can be renamed later.
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
         )
@@ -185,19 +218,6 @@ def _atomic(path: Path) -> Iterator[Any]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            os.replace(handle.name, path)
-        except OSError as error:
-            raise DeckgenError(
-                [
-                    Problem(
-                        Location(path),
-                        "DG050",
-                        f"cannot write {path.name}: {error.strerror}",
-                        "remove what is in the way, or choose another folder with --out",
-                    )
-                ]
-            ) from None
     except BaseException:
         # Ctrl-C included: never leave a partial file behind.
         with contextlib.suppress(OSError):
