@@ -51,12 +51,18 @@ def input_digest(deck_dir: Path, templates: Path, options: list[str]) -> str:
     digest.update("\x1f".join([__version__, metadata.version("opencc"), *options]).encode())
     data = Path(__file__).parent / "data"
     for root, prefix in ((deck_dir, "deck"), (templates, "templates"), (data, "data")):
+        inside = root.resolve()
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             relative = path.relative_to(root).as_posix()
             if relative.startswith("."):
                 continue
             digest.update(f"\x1e{prefix}/{relative}\x1f".encode())
-            digest.update(path.read_bytes())
+            # Never read outside the deck: a link that escapes is hashed as a link
+            # (the build then refuses it with file:line).
+            if path.resolve().is_relative_to(inside):
+                digest.update(path.read_bytes())
+            else:
+                digest.update(f"link:{os.readlink(path) if path.is_symlink() else ''}".encode())
     return digest.hexdigest()
 
 
