@@ -33,6 +33,22 @@ def sample_deck(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def editable_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of templates/ that deckgen reads instead of the shipped one.
+
+    After editing a file in it, call ``notetypes.note_type.cache_clear()``.
+    """
+    from deckgen import notetypes
+
+    templates = tmp_path / "templates"
+    shutil.copytree(notetypes.templates_dir(), templates)
+    monkeypatch.setattr(notetypes, "templates_dir", lambda: templates)
+    notetypes.note_type.cache_clear()
+    yield templates
+    notetypes.note_type.cache_clear()
+
+
+@pytest.fixture
 def fixed_epoch(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     yield

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -170,12 +169,13 @@ def test_edit_without_clock_still_moves_forward(
 
 
 def test_template_change_reaches_learners(
-    sample_deck: Path, tmp_path: Path, anki: AnkiCollection, monkeypatch: pytest.MonkeyPatch
+    sample_deck: Path,
+    tmp_path: Path,
+    anki: AnkiCollection,
+    monkeypatch: pytest.MonkeyPatch,
+    editable_templates: Path,
 ) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(notetypes.templates_dir(), templates)
-    monkeypatch.setattr(notetypes, "templates_dir", lambda: templates)
-    notetypes.note_type.cache_clear()
+    templates = editable_templates
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     build(sample_deck, tmp_path / "out")
     anki.import_package(tmp_path / "out" / HANS)
@@ -189,7 +189,6 @@ def test_template_change_reaches_learners(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000100")
     build(sample_deck, tmp_path / "out")
     log = anki.import_package(tmp_path / "out" / HANS)
-    notetypes.note_type.cache_clear()
 
     assert (log.new, log.conflicting) == (0, 0)
     card.load()

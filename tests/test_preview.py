@@ -24,7 +24,6 @@ import click
 import pytest
 from conftest import SAMPLE_DECK, AnkiCollection, run
 
-from deckgen import notetypes
 from deckgen.build import check
 from deckgen.preview import Rebuild, TemplateError, preview_faces, render_template, watch_preview
 
@@ -225,12 +224,9 @@ class _Watcher:
 
 
 def test_watch_rebuilds_on_card_and_template_saves(
-    sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_deck: Path, tmp_path: Path, editable_templates: Path
 ) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(notetypes.templates_dir(), templates)
-    monkeypatch.setattr(notetypes, "templates_dir", lambda: templates)
-    notetypes.note_type.cache_clear()
+    templates = editable_templates
     out = tmp_path / "preview.html"
     assert run("preview", sample_deck, "--out", out, "--no-open").exit_code == 0
     card = sample_deck / "01-basic.md"
@@ -255,7 +251,6 @@ def test_watch_rebuilds_on_card_and_template_saves(
         assert ".answer { color: #123456; }" in out.read_text("utf-8")
     finally:
         watcher.close()
-        notetypes.note_type.cache_clear()
 
 
 # --- The page in real headless Chromium ------------------------------------------------

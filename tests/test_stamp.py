@@ -101,12 +101,9 @@ def test_after_an_input_change_output_equals_a_clean_build(
 
 
 def test_template_change_is_not_served_stale(
-    sample_deck: Path, tmp_path: Path, fixed_epoch: None, monkeypatch: pytest.MonkeyPatch
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None, editable_templates: Path
 ) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(notetypes.templates_dir(), templates)
-    monkeypatch.setattr(notetypes, "templates_dir", lambda: templates)
-    notetypes.note_type.cache_clear()
+    templates = editable_templates
     out = tmp_path / "out"
     build(sample_deck, out)
     before = packages(out)
@@ -118,22 +115,28 @@ def test_template_change_is_not_served_stale(
     shutil.copytree(sample_deck, clean_deck)
     assert "up to date" not in build(sample_deck, out)
     build(clean_deck, tmp_path / "clean-out")
-    notetypes.note_type.cache_clear()
 
     assert packages(out) != before
-    assert list(packages(out).values()) == list(packages(tmp_path / "clean-out").values())
+    assert packages(out) == packages(tmp_path / "clean-out")
 
 
 def test_new_deckgen_version_rebuilds(
     sample_deck: Path, tmp_path: Path, fixed_epoch: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "out"
-    build(sample_deck, out)
-    monkeypatch.setattr(stamp, "__version__", "99.0")
     import deckgen.build
 
+    out = tmp_path / "out"
+    build(sample_deck, out)
+    before = packages(out)
+    monkeypatch.setattr(stamp, "__version__", "99.0")
     monkeypatch.setattr(deckgen.build, "__version__", "99.0")
+    clean_deck = tmp_path / "clean"
+    shutil.copytree(sample_deck, clean_deck)
+
     assert "up to date" not in build(sample_deck, out)
+    build(clean_deck, tmp_path / "clean-out")
+    assert packages(out) != before  # every card's hash moved: later times, updates ship
+    assert packages(out) == packages(tmp_path / "clean-out")
     assert build(sample_deck, out).count("(up to date)") == 2
 
 

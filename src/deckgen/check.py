@@ -371,7 +371,7 @@ def phrase_overridden(card: Card, context: CheckContext) -> Iterator[Problem]:
     """DG202: a phrase entry that OpenCC's segmentation overrides where it is used.
 
     OpenCC segments text by the longest word it knows, ours and its own; where one
-    of its words overlaps ours (它 has 者回 in 读者回复), our entry does not apply.
+    of its words overlaps ours (OpenCC has 者回, in 读者回复), our entry does not apply.
     """
     from deckgen.convert import Phrase
 
@@ -381,6 +381,8 @@ def phrase_overridden(card: Card, context: CheckContext) -> Iterator[Problem]:
     convert = _s2t(tuple(phrases.values()))
     pattern = _phrase_pattern(tuple(phrases))
     for path, line, text in _text_lines(card):
+        if not pattern.search(text):
+            continue  # most text uses no entry: spare OpenCC the work
         converted = convert(text)
         if len(converted) != len(text):
             continue
@@ -397,6 +399,19 @@ def phrase_overridden(card: Card, context: CheckContext) -> Iterator[Problem]:
                     f"'{text[max(found.start() - 1, 0) : found.end()]}<TAB>…'",
                     WARNING,
                 )
+
+
+def _converted_lines(
+    card: Card, convert: Callable[[str], str]
+) -> Iterator[tuple[Path, int, str, str]]:
+    """_text_lines with each text converted, in one OpenCC call per card (its cost is per call)."""
+    lines = list(_text_lines(card))
+    texts = [text for _, _, text in lines]
+    converted = convert("\n".join(texts)).split("\n")
+    if len(converted) != len(texts):  # a text with a line break: convert one by one
+        converted = [convert(text) for text in texts]
+    for (path, line, text), result in zip(lines, converted, strict=True):
+        yield path, line, text, result
 
 
 @functools.cache
@@ -493,9 +508,7 @@ def traditional_characters(card: Card, context: CheckContext) -> Iterator[Proble
     """DG120: Traditional characters in a deck written in zh-Hans (OpenCC t2s changes them)."""
     from deckgen.convert import simplifier
 
-    to_simplified = simplifier()
-    for path, line, text in _text_lines(card):
-        converted = to_simplified(text)
+    for path, line, text, converted in _converted_lines(card, simplifier()):
         if converted == text or len(converted) != len(text):
             continue
         offset = next(i for i, (a, b) in enumerate(zip(text, converted, strict=True)) if a != b)
