@@ -252,3 +252,18 @@ def test_parallel_writing_reports_errors_cleanly(
     result = run("build", sample_deck, "--out", tmp_path / "out")
     assert result.exit_code == 1
     assert "DG050" in result.output and "Traceback" not in result.output
+
+
+def test_a_variant_is_added_by_config_alone(
+    sample_deck: Path, tmp_path: Path, anki: AnkiCollection
+) -> None:
+    with (sample_deck / "deck.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[variants.zh-Hant-HK]\nopencc = "s2hk"\n')
+    build(sample_deck, tmp_path / "out")
+    hong_kong = tmp_path / "out" / "樣例卡組.zh-Hant-HK.apkg"
+    assert len(list((tmp_path / "out").glob("*.apkg"))) == 3
+
+    assert anki.import_package(hong_kong).new == 4
+    back = anki.card_by_id_field("sample-image").answer()
+    assert 'lang="zh-Hant-HK"' in back
+    assert "在這裏敲黑板" in back  # Hong Kong's 裏, where Taiwan writes 裡
