@@ -429,3 +429,11 @@ def test_every_code_is_documented_with_examples() -> None:
     for code in re.findall(r"^### (DG\d{3}) ", rules, re.M):
         section = rules.split(f"### {code} ")[1].split("\n### ")[0]
         assert "Bad" in section and "Good" in section, code
+
+
+def test_errors_cannot_be_silenced(tmp_path: Path) -> None:
+    gap = card(
+        "产品运营要整合哪三样？", "整合{{c1::业务}}、{{c3::技术}}", attrs=CLOZE + ' allow="DG043"'
+    )
+    _, problems = _check(_deck(tmp_path, gap, lint='["DG043"]'))
+    assert ("DG043", 4) in _found(problems)

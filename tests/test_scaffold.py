@@ -245,3 +245,26 @@ def test_ids_fix_refuses_outside_git_unless_forced(sample_deck: Path) -> None:
 def test_ids_on_a_deck_with_every_id(sample_deck: Path) -> None:
     result = run("ids", sample_deck)
     assert (result.exit_code, result.stdout) == (0, "every card has an id\n")
+
+
+def test_ids_of_deleted_cards_are_never_handed_out_again(sample_deck: Path, tmp_path: Path) -> None:
+    from conftest import run as run_cli
+
+    out = tmp_path / "out"
+    assert run_cli("build", sample_deck, "--out", out).exit_code == 0
+    path = sample_deck / "02-cloze.md"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("{#sample-integration .cloze}", "{#cloze-1 .cloze}"), "utf-8")
+    assert run_cli("build", sample_deck, "--out", out).exit_code == 0
+    path.write_text(text.replace("{#sample-integration .cloze}", "{#cloze-2 .cloze}"), "utf-8")
+    result = run_cli("build", sample_deck, "--out", out)
+    assert "DG302" in result.output  # cloze-1 disappeared: warned, then retired
+    lock = (sample_deck / "deck.lock.json").read_text("utf-8")
+    assert '"cloze-1"' in lock.split('"retired"')[1]
+
+    new = run_cli("new", sample_deck, "--theme", "02-cloze")
+    assert new.exit_code == 0 and "#cloze-3" in new.output
+
+    path.write_text(text.replace("{#sample-integration .cloze}", "{#cloze-1 .cloze}"), "utf-8")
+    check = run_cli("check", sample_deck)
+    assert "DG303" in check.output

@@ -14,7 +14,7 @@ from deckgen import __version__
 from deckgen.check import check_deck
 from deckgen.convert import Converter, Phrase, load_phrases
 from deckgen.errors import DeckgenError, Location, Problem, Severity
-from deckgen.lock import LOCK_NAME, Lock, build_time, card_hash, read_lock, updated, write_lock
+from deckgen.lock import LOCK_NAME, Lock, build_time, card_hash, read_lock, write_lock
 from deckgen.model import Card, Deck, DeckConfig, Kind, Variant
 from deckgen.notetypes import note_type, stable_id
 from deckgen.parse import parse_deck
@@ -76,13 +76,24 @@ def check(deck_dir: Path, *, sources: Sequence[Path] = ()) -> Checked:
     lock_path = deck_dir / LOCK_NAME
     lock = read_lock(lock_path)
     problems = check_deck(
-        deck, sources=sources, phrases=phrases, extra=_lock_problems(lock, hashes, lock_path)
+        deck, sources=sources, phrases=phrases, extra=_lock_problems(lock, hashes, lock_path, deck)
     )
     return Checked(deck, phrases, hashes, lock, problems)
 
 
-def _lock_problems(lock: Lock, hashes: dict[str, str], path: Path) -> list[Problem]:
-    problems = []
+def _lock_problems(lock: Lock, hashes: dict[str, str], path: Path, deck: Deck) -> list[Problem]:
+    problems = [
+        Problem(
+            card.location,
+            "DG303",
+            f"card id {card.id!r} belonged to a card deleted in an earlier build",
+            "learners still have that card's note: this card would take over its review "
+            "history. Give it a fresh id (deckgen new, or deckgen ids --fix)",
+            Severity.WARNING,
+        )
+        for card in deck.cards
+        if card.id in lock.retired
+    ]
     lines = path.read_text("utf-8").splitlines() if path.is_file() else []
     for card_id in sorted(set(lock.cards) - set(hashes)):
         line = next((n for n, text in enumerate(lines, 1) if f'"{card_id}"' in text), 0)
@@ -145,11 +156,8 @@ def build(
         raise DeckgenError(errors + (warnings if strict else []))
 
     now = build_time()
-    lock = Lock(
-        cards=updated(checked.lock.cards, checked.hashes, now),
-        note_types=updated(
-            checked.lock.note_types, {k.value: note_type(k).content_hash for k in Kind}, now
-        ),
+    lock = checked.lock.succeeded_by(
+        checked.hashes, {k.value: note_type(k).content_hash for k in Kind}, now
     )
     track = track or _untracked
     rendered = [render_card(card) for card in track(deck.cards, "rendering")]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deckgen.errors import Location, Problem, Severity
+from deckgen.errors import DeckgenError, Location, Problem, Severity
 from deckgen.model import Card, Deck, Field, Kind
 
 if TYPE_CHECKING:
@@ -480,27 +480,49 @@ def check_deck(
     phrases: Sequence[object] = (),
     extra: Sequence[Problem] = (),
 ) -> list[Problem]:
-    """Every problem in the deck that rules find, silenced ones removed, in file order.
+    """Every problem in the deck that rules find, silenced warnings removed, in file order.
 
     A card with placeholder text (DG100) gets no other card rule: it is not written yet.
+    Errors cannot be silenced: they are what would ship broken.
     """
-    context = CheckContext(
-        sources={path: "".join(path.read_text("utf-8-sig").split()) for path in sources},
-        phrases=phrases,
-    )
+    context = CheckContext(sources=_read_sources(sources), phrases=phrases)
     problems: list[Problem] = list(extra)
-    rules = [rule for rule, codes in CARD_RULES.items() if not codes <= deck.config.allow]
+    allowed = deck.config.allow
+    rules = [rule for rule, codes in CARD_RULES.items() if not codes <= allowed - _ERRORS]
     written = []
     for card in deck.cards:
         found = list(placeholders(card))
         if not found:
             written.append(card)
             found = [p for rule in rules for p in rule(card, context)]
-        problems += [p for p in found if p.code not in card.allow]
-    if "DG109" not in deck.config.allow:
+        problems += [p for p in found if p.code not in card.allow or p.severity is ERROR]
+    if "DG109" not in allowed:
         problems += duplicate_questions(written)
-    problems = [p for p in problems if p.code not in deck.config.allow]
+    problems = [p for p in problems if p.code not in allowed or p.severity is ERROR]
     return sorted(problems, key=lambda p: (p.location, p.code))
+
+
+_ERRORS = frozenset({"DG043", "DG100", "DG110", "DG120"})
+"""Rule codes reported as errors: never silenced, so their rules always run."""
+
+
+def _read_sources(sources: Sequence[Path]) -> dict[Path, str]:
+    texts = {}
+    for path in sources:
+        try:
+            texts[path] = "".join(path.read_bytes().decode("utf-8-sig").split())
+        except UnicodeDecodeError as error:
+            raise DeckgenError(
+                [
+                    Problem(
+                        Location(path),
+                        "DG002",
+                        f"source file is not valid UTF-8: {error.reason} at byte {error.start}",
+                        "save it as UTF-8",
+                    )
+                ]
+            ) from None
+    return texts
 
 
 @card_rule("DG120")

@@ -35,6 +35,18 @@ class Lock:
 
     cards: dict[str, Entry] = field(default_factory=dict)
     note_types: dict[str, Entry] = field(default_factory=dict)
+    retired: tuple[str, ...] = ()
+    """Ids of cards deleted since an earlier build: learners still have their notes,
+    so the ids are never handed out again."""
+
+    def succeeded_by(self, hashes: dict[str, str], note_types: dict[str, str], now: int) -> Lock:
+        """The lock after a build of cards with ``hashes`` at time ``now``."""
+        gone = (set(self.cards) | set(self.retired)) - set(hashes)
+        return Lock(
+            cards=updated(self.cards, hashes, now),
+            note_types=updated(self.note_types, note_types, now),
+            retired=tuple(sorted(gone)),
+        )
 
 
 def build_time() -> int:
@@ -55,7 +67,10 @@ def card_hash(card: Card, environment: str) -> str:
         *(q.markdown for q in card.quotes),
         card.note.markdown if card.note else "",
     ]
-    parts += [f"{image.src}={image.path.stat().st_size}" for image in card.images]
+    from deckgen.render import media_name
+
+    # The image's content, not its size: a same-size replacement must reach learners too.
+    parts += [f"{image.src}={media_name(image.path)}" for image in card.images]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
@@ -70,6 +85,7 @@ def read_lock(path: Path) -> Lock:
             note_types={
                 k: Entry(v["hash"], int(v["mtime"])) for k, v in data["note_types"].items()
             },
+            retired=tuple(str(card_id) for card_id in data.get("retired", [])),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         hint = (
@@ -102,12 +118,26 @@ def write_lock(path: Path, lock: Lock) -> None:
             for key, e in sorted(entries.items())
         )
 
+    retired = "".join(f"\n    {json.dumps(i, ensure_ascii=False)}," for i in lock.retired)
     text = (
         f'{{\n  "format": {_FORMAT},\n  "cards": {{\n{rows(lock.cards)}\n  }},\n'
-        f'  "note_types": {{\n{rows(lock.note_types)}\n  }}\n}}\n'
+        f'  "note_types": {{\n{rows(lock.note_types)}\n  }},\n'
+        f'  "retired": [{retired.rstrip(",")}\n  ]\n}}\n'
     )
     if path.is_file() and path.read_text("utf-8") == text:
         return
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, "utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text, "utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        raise DeckgenError(
+            [
+                Problem(
+                    Location(path),
+                    "DG060",
+                    f"cannot write the lock file: {error.strerror}",
+                    "make the deck folder writable and build again",
+                )
+            ]
+        ) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,7 +208,12 @@ class _FileParser:
         all_tokens = [question.tokens, answer.tokens, *(q.tokens for q in quotes)]
         if note:
             all_tokens.append(note.tokens)
-        images = [img for part in all_tokens for img in self.check_inline(part, line, kind)]
+        images = [
+            image
+            for part in all_tokens
+            # Deletions belong in a cloze card's answer; anywhere else Anki shows them raw.
+            for image in self.check_inline(part, line, kind if part is answer.tokens else None)
+        ]
         numbers = tuple(
             t.meta["number"] for t in _walk(list(answer.tokens)) if t.type == "cloze_open"
         )
@@ -314,12 +320,15 @@ class _FileParser:
                 self.problem(
                     block_line,
                     "DG041",
-                    "cloze deletion in a card that is not .cloze",
-                    "add .cloze to the card's attributes, or remove the {{c1::…}}",
+                    "cloze deletion outside a .cloze card's answer",
+                    "deletions go in the answer of a .cloze card; elsewhere remove the "
+                    "{{c1::…}} (write \\{{ for literal braces)",
                 )
 
     def resolve_image(self, src: str, line: int) -> Image | None:
         hint = "put the image in the deck folder (e.g. images/) and use a relative path"
+        # markdown-it percent-encodes the path (图.png → %E5%9B%BE.png); the file has the name.
+        src, encoded = urllib.parse.unquote(src), src
         if ":" in src.split("/")[0] or src.startswith(("/", "\\")):
             self.problem(line, "DG032", f"image {src!r} is not a relative path", hint)
             return None
@@ -330,7 +339,7 @@ class _FileParser:
         if not path.is_file():
             self.problem(line, "DG033", f"image {src!r} not found", hint)
             return None
-        return Image(src=src, path=path, location=Location(self.path, line))
+        return Image(src=encoded, path=path, location=Location(self.path, line))
 
     def check_cloze(self, kind: Kind | None, numbers: tuple[int, ...], line: int) -> None:
         if kind is Kind.CLOZE and not numbers:
@@ -409,7 +418,9 @@ def parse_file(path: Path, *, deck_dir: Path) -> list[Card]:
 
 def card_files(deck_dir: Path) -> list[Path]:
     """The deck's card files, in build order."""
-    return sorted(p for p in deck_dir.glob("*.md") if p.name not in NOT_CARD_FILES)
+    return sorted(
+        p for p in deck_dir.glob("*.md") if p.name not in NOT_CARD_FILES and not p.is_dir()
+    )
 
 
 def parse_deck(deck_dir: Path) -> Deck:

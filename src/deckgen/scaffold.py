@@ -143,7 +143,8 @@ def known_ids(deck_dir: Path) -> set[str]:
         ids.update(_ID_IN_ATTRS.findall(path.read_bytes().decode("utf-8", "replace")))
     lock = deck_dir / LOCK_NAME
     if lock.is_file():
-        ids.update(read_lock(lock).cards)
+        previous = read_lock(lock)
+        ids.update(previous.cards, previous.retired)
     return ids
 
 
