@@ -182,7 +182,7 @@ CASES = [
     ),
     Case(
         "cloze-in-basic-card",
-        "deck/bad.md:4: error: cloze deletion in a card that is not .cloze [DG041]",
+        "deck/bad.md:4: error: cloze deletion outside a .cloze card's answer [DG041]",
         "add .cloze",
     ),
     Case(

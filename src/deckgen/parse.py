@@ -321,7 +321,7 @@ class _FileParser:
                     block_line,
                     "DG041",
                     "cloze deletion outside a .cloze card's answer",
-                    "deletions go in the answer of a .cloze card; elsewhere remove the "
+                    "in a card's answer, add .cloze to its attributes; elsewhere remove the "
                     "{{c1::…}} (write \\{{ for literal braces)",
                 )
 
