@@ -176,3 +176,37 @@ def test_progress_bar_on_a_terminal_only(sample_deck: Path, tmp_path: Path) -> N
     )
     os.close(secondary)
     assert "rendering" not in _read_terminal(primary)
+
+
+def test_building_one_variant_keeps_the_others(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None
+) -> None:
+    out = tmp_path / "out"
+    build(sample_deck, out)
+    everything = packages(out)
+    result = run("build", sample_deck, "--out", out, "--variant", "zh-Hant")
+    assert result.exit_code == 0, result.output
+    assert packages(out) == everything
+
+
+def test_a_no_op_build_repeats_the_warnings(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None
+) -> None:
+    path = sample_deck / "01-basic.md"
+    path.write_text(
+        path.read_text("utf-8").replace("::: note\n做事先定目标，再倒推路径。\n:::\n", ""), "utf-8"
+    )
+    first = build(sample_deck, tmp_path / "out")
+    second = build(sample_deck, tmp_path / "out")
+    assert "(up to date)" in second
+    warning = next(line for line in first.splitlines() if "[DG106]" in line)
+    assert warning in second.splitlines()
+
+
+def test_no_op_from_another_working_directory(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    build(Path("deck"), Path("out"))
+    monkeypatch.chdir(tmp_path / "deck")
+    assert build(Path("."), Path("../out")).count("(up to date)") == 2

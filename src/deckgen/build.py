@@ -163,15 +163,16 @@ def build(
     rendered = [render_card(card) for card in track(deck.cards, "rendering")]
     job = _Job(deck, chosen, rendered, lock, checked.phrases, out_dir, shared_guids)
     written = _write_all(job, track)
-    # Every package is complete before any replaces its previous version.
+    # Every package is complete before any replaces its previous version, and the lock
+    # goes first: if publishing fails half-way, the next build makes the same packages.
     try:
+        write_lock(deck_dir / LOCK_NAME, lock)
         for _, staged in written:
             staged.publish()
     except BaseException:  # Ctrl-C included: leave no temporary file behind
         for _, staged in written:
             staged.discard()
         raise
-    write_lock(deck_dir / LOCK_NAME, lock)
     return [summary for summary, _ in written], warnings
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deckgen import __version__
-from deckgen.errors import Problem
+from deckgen.errors import Location, Problem, Severity
 
 if TYPE_CHECKING:
     from deckgen.build import Track
@@ -70,43 +70,72 @@ def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read_stamp(out_dir: Path) -> tuple[str, list[Output]]:
+def _read_stamp(out_dir: Path) -> tuple[str, list[Output], list[Problem]]:
     try:
         stamp = json.loads((out_dir / STAMP_NAME).read_text("utf-8"))
-        return str(stamp["digest"]), [Output(**entry) for entry in stamp["outputs"]]
+        outputs = [Output(**entry) for entry in stamp["outputs"]]
+        return str(stamp["digest"]), outputs, [_load(w) for w in stamp["warnings"]]
     except (OSError, ValueError, KeyError, TypeError):
-        return "", []
+        return "", [], []
 
 
-def up_to_date(out_dir: Path, digest: str) -> list[Output] | None:
-    """The stamped outputs if the last build had these inputs and its packages are intact."""
-    stamped, outputs = _read_stamp(out_dir)
+def _dump(problem: Problem) -> dict[str, object]:
+    where = problem.location
+    return {
+        "path": str(where.path),
+        "line": where.line,
+        "column": where.column,
+        "code": problem.code,
+        "message": problem.message,
+        "hint": problem.hint,
+    }
+
+
+def _load(data: dict[str, object]) -> Problem:
+    where = Location(Path(str(data["path"])), int(str(data["line"])), int(str(data["column"])))
+    return Problem(
+        where, str(data["code"]), str(data["message"]), str(data["hint"]), Severity.WARNING
+    )
+
+
+def up_to_date(out_dir: Path, digest: str) -> tuple[list[Output], list[Problem]] | None:
+    """The stamped outputs and warnings if the last build had these inputs and its
+    packages are intact."""
+    stamped, outputs, warnings = _read_stamp(out_dir)
     if stamped == digest and outputs and all(output.intact() for output in outputs):
-        return outputs
+        return outputs, warnings
     return None
 
 
 def _remove_superseded(out_dir: Path, written: list[Path]) -> None:
     """Delete packages the previous build wrote that this one did not (e.g. a renamed deck)."""
-    _, previous = _read_stamp(out_dir)
+    _, previous, _ = _read_stamp(out_dir)
     for output in previous:
-        if Path(output.path) not in written and output.intact():
+        if Path(output.path) not in {path.resolve() for path in written} and output.intact():
             Path(output.path).unlink(missing_ok=True)
 
 
-def write_stamp(out_dir: Path, digest: str, outputs: list[tuple[Path, str]]) -> None:
+def write_stamp(
+    out_dir: Path, digest: str, outputs: list[tuple[Path, str]], warnings: list[Problem]
+) -> None:
     """Record a successful build; best effort, as a missing stamp only costs a rebuild."""
     entries = [
         asdict(
             Output(
-                str(path), _file_sha256(path), summary, path.stat().st_size, path.stat().st_mtime_ns
+                # Absolute: the next build may run from another working directory.
+                str(path.resolve()),
+                _file_sha256(path),
+                summary,
+                path.stat().st_size,
+                path.stat().st_mtime_ns,
             )
         )
         for path, summary in outputs
     ]
+    stamp = {"digest": digest, "outputs": entries, "warnings": [_dump(w) for w in warnings]}
     temporary = out_dir / f"{STAMP_NAME}.tmp"
     try:
-        temporary.write_text(json.dumps({"digest": digest, "outputs": entries}, indent=1), "utf-8")
+        temporary.write_text(json.dumps(stamp, ensure_ascii=False, indent=1), "utf-8")
         os.replace(temporary, out_dir / STAMP_NAME)
     except OSError:
         pass
@@ -130,12 +159,11 @@ def build_unless_up_to_date(
     from deckgen.notetypes import templates_dir
 
     options = [str(out_dir.resolve()), ",".join(variants), str(shared_guids), str(strict)]
-    if (
-        not force
-        and (outputs := up_to_date(out_dir, input_digest(deck_dir, templates_dir(), options)))
-        is not None
+    if not force and (
+        stamped := up_to_date(out_dir, input_digest(deck_dir, templates_dir(), options))
     ):
-        return [output.summary for output in outputs], [], False
+        outputs, warnings = stamped
+        return [output.summary for output in outputs], warnings, False
 
     from deckgen.build import build
 
@@ -147,8 +175,9 @@ def build_unless_up_to_date(
         strict=strict,
         track=track,
     )
-    _remove_superseded(out_dir, [summary.path for summary in summaries])
+    if not variants:  # a build of some variants leaves the others' packages alone
+        _remove_superseded(out_dir, [summary.path for summary in summaries])
     # After the build: the lock it wrote is one of the inputs of the next one.
     digest = input_digest(deck_dir, templates_dir(), options)
-    write_stamp(out_dir, digest, [(summary.path, str(summary)) for summary in summaries])
+    write_stamp(out_dir, digest, [(summary.path, str(summary)) for summary in summaries], warnings)
     return [str(summary) for summary in summaries], warnings, True
