@@ -51,7 +51,6 @@ class CheckContext:
     sources: dict[Path, str]
     """Source files given with --source: path → text with whitespace removed."""
     phrases: Sequence[object] = ()
-    lock_problems: Sequence[Problem] = ()
 
 
 CardRule = Callable[[Card, CheckContext], Iterator[Problem]]

@@ -230,6 +230,19 @@ def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Va
         )
         return ()
     titles = deck.get("titles", {})
+    if not isinstance(titles, dict) or not all(isinstance(t, str) for t in titles.values()):
+        reader.problem(
+            "titles",
+            "[deck.titles] must give each variant's title as a string",
+            'e.g. zh-Hant = "如何做好運營工作"',
+        )
+        titles = {}
+    for name in sorted(set(titles) - set(data if isinstance(data, dict) else ())):
+        reader.problem(
+            name,
+            f"[deck.titles] names {name!r}, which is not a variant",
+            "use a name from the [variants.…] tables",
+        )
     variants = []
     for name, table in data.items():
         table = reader.table(table, f"variants.{name}", "variant")

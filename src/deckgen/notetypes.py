@@ -99,8 +99,3 @@ def note_type(kind: Kind) -> NoteType:
         ),
         css=_read("style.css"),
     )
-
-
-def templates_hash() -> str:
-    """One hash over every note type, folded into each card's content hash."""
-    return hashlib.sha256("".join(note_type(k).content_hash for k in Kind).encode()).hexdigest()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deckgen import __version__, notetypes
-from deckgen.errors import DeckgenError, Problem, Severity
+from deckgen.errors import DeckgenError, Location, Problem, Severity
 from deckgen.model import Card, Deck, Kind
 from deckgen.notetypes import NoteType, Template, note_type
 
@@ -261,13 +261,38 @@ def write_preview(deck_dir: Path, *, out: Path) -> PreviewSummary:
     errors = [p for p in checked.problems if p.severity is Severity.ERROR]
     if errors:
         raise DeckgenError(errors)
-    faces = preview_faces(checked.deck, checked.phrases)
+    try:
+        faces = preview_faces(checked.deck, checked.phrases)
+    except TemplateError as error:
+        raise DeckgenError(
+            [
+                Problem(
+                    Location(notetypes.templates_dir()),
+                    "DG062",
+                    f"template: {error}",
+                    "the preview renders {{Field}}, {{#Field}}…{{/Field}}, {{^Field}}, "
+                    "{{cloze:Field}}, {{Tags}} and {{FrontSide}}; fix the template",
+                )
+            ]
+        ) from None
     page = render_page(checked.deck, faces)
-    out.parent.mkdir(parents=True, exist_ok=True)
     # Replace the page at once, so that a browser reloading it never sees half of it.
     partial = out.with_name(out.name + ".partial")
-    partial.write_text(page, "utf-8")
-    partial.replace(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(page, "utf-8")
+        partial.replace(out)
+    except OSError as error:
+        raise DeckgenError(
+            [
+                Problem(
+                    Location(out),
+                    "DG050",
+                    f"cannot write the preview: {error.strerror}",
+                    "choose another file with --out",
+                )
+            ]
+        ) from None
     variants = tuple(variant.name for variant in checked.deck.config.variants)
     return PreviewSummary(
         out,
@@ -295,8 +320,6 @@ def rebuild_preview(deck_dir: Path, *, out: Path, changed: Sequence[Path] = ()) 
         summary = write_preview(deck_dir, out=out)
     except DeckgenError as error:
         return Rebuild(tuple(changed), None, "\n".join(p.format() for p in error.problems))
-    except TemplateError as error:
-        return Rebuild(tuple(changed), None, f"{notetypes.templates_dir()}: error: {error}")
     return Rebuild(tuple(changed), summary, "")
 
 

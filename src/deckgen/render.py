@@ -164,9 +164,11 @@ def render_field(part: Field, env: EnvType) -> str:
 
 
 def render_source(source: Source) -> str:
-    """The attribution shown under every quote."""
-    text = f"{source.author}《{source.title}》，{source.site}"
-    return escapeHtml(text)
+    """The attribution shown under every quote, linked to the source when it has a URL."""
+    title = escapeHtml(f"《{source.title}》")
+    if source.url.startswith(("https://", "http://")):
+        title = f'<a href="{escapeHtml(source.url)}">{title}</a>'
+    return f"{escapeHtml(source.author)}{title}，{escapeHtml(source.site)}"
 
 
 def render_card(card: Card) -> RenderedCard:
