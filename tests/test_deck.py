@@ -114,7 +114,7 @@ def test_the_received_traditional_text_fails_the_same_check() -> None:
 
 
 @pytest.mark.parametrize(
-    ("simplified", "traditional"),
+    ("traditional", "simplified"),
     [
         ("讀者回覆", "读者回复"),
         ("這裡", "这里"),
@@ -125,8 +125,8 @@ def test_the_received_traditional_text_fails_the_same_check() -> None:
     ],
 )
 def test_known_traps_are_converted_right(
-    packages: dict[str, Path], simplified: str, traditional: str
+    packages: dict[str, Path], traditional: str, simplified: str
 ) -> None:
     hant = " ".join(_texts(packages["zh-Hant"]))
     hans = " ".join(_texts(packages["zh-Hans"]))
-    assert traditional in hans and simplified in hant
+    assert simplified in hans and traditional in hant

@@ -59,7 +59,8 @@ class _FileParser:
 
     def parse(self, text: str) -> list[Card]:
         if PROTECT_OPEN in text or PROTECT_CLOSE in text:
-            line = text[: max(text.find(PROTECT_OPEN), text.find(PROTECT_CLOSE))].count("\n") + 1
+            first = min(i for i in (text.find(PROTECT_OPEN), text.find(PROTECT_CLOSE)) if i >= 0)
+            line = text[:first].count("\n") + 1
             self.problem(
                 line,
                 "DG003",

@@ -124,7 +124,11 @@ def new_card(
             if close
             else "to start a new theme, add --deck NAME (its subdeck name)",
         )
-    header = f"---\ndeck: {subdeck}\n---\n\n# {subdeck.split('::')[-1]}\n\n"
+    import yaml
+
+    # yaml quotes a name only where it must ("a: b"), so that it stays one string.
+    front_matter = yaml.safe_dump({"deck": subdeck}, allow_unicode=True, width=1000)
+    header = f"---\n{front_matter}---\n\n# {subdeck.split('::')[-1]}\n\n"
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(header + card, "utf-8", newline="")
     return NewCard(card_id, kind, Location(file, header.count("\n") + 2), created_file=True)
