@@ -181,16 +181,13 @@ def _inline_images(text: str, images: Mapping[str, str]) -> str:
 def render_page(deck: Deck, faces: Sequence[Face]) -> str:
     """The whole page: the note types' CSS, then one section per note, cards side by side."""
     variants = [variant.name for variant in deck.config.variants]
-    cards: dict[tuple[str, str], list[Face]] = {}
+    # card id → card name (Card 1, Cloze 2, …) → that card's faces, in page order
+    cards: dict[str, dict[str, list[Face]]] = {}
     for face in faces:
-        cards.setdefault((face.card.id, face.name), []).append(face)
+        cards.setdefault(face.card.id, {}).setdefault(face.name, []).append(face)
     sections = []
     for card in deck.cards:
-        rows = [
-            _render_card(name, group)
-            for (card_id, name), group in cards.items()
-            if card_id == card.id
-        ]
+        rows = [_render_card(name, group) for name, group in cards.get(card.id, {}).items()]
         sections.append(
             f'<section class="preview-note" id="{card.id}">\n'
             f'<h2><a href="#{card.id}">{card.id}</a> <span class="preview-kind">'

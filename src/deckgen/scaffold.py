@@ -9,6 +9,7 @@ or changed per card, so line endings, a BOM and trailing spaces stay as they wer
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ def new_card(
         ending = b"" if not raw or raw.endswith((b"\n", b"\r")) else newline
         added = ending + newline + card.replace("\n", newline.decode()).encode()
         line = raw.count(b"\n") + (1 if ending else 0) + 3  # the heading
-        file.write_bytes(raw + added)
+        _replace(file, raw + added)
         return NewCard(card_id, kind, Location(file, line), created_file=False)
     if subdeck is None:
         known = [p.stem for p in card_files(deck_dir)]
@@ -196,7 +197,7 @@ def stamp_ids(missing: list[MissingId], *, force: bool = False) -> None:
         if problems:
             raise DeckgenError(problems)
     for path, items in by_file.items():
-        path.write_bytes(_stamped(path.read_bytes(), items))
+        _replace(path, _stamped(path.read_bytes(), items))
 
 
 def _stamped(raw: bytes, items: list[MissingId]) -> bytes:
@@ -241,3 +242,10 @@ def _uncommitted(path: Path) -> Problem | None:
         message,
         "commit or stash it first so that the rewrite is easy to review, or pass --force",
     )
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write beside the file, then rename: an interrupted write never truncates a card file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
