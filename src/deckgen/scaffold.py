@@ -15,11 +15,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.check import PLACEHOLDER
 from deckgen.errors import DeckgenError, Location, Problem, fail
 from deckgen.lock import LOCK_NAME, read_lock
 from deckgen.model import Kind
 from deckgen.parse import card_files, markdown_parser
+from deckgen.quality import PLACEHOLDER
 
 _BOM = b"\xef\xbb\xbf"
 _THEME = re.compile(r"^(?:\d+-)?([a-z0-9]+(?:-[a-z0-9]+)*)$")
