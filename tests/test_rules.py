@@ -437,3 +437,11 @@ def test_errors_cannot_be_silenced(tmp_path: Path) -> None:
     )
     _, problems = _check(_deck(tmp_path, gap, lint='["DG043"]'))
     assert ("DG043", 4) in _found(problems)
+
+
+def test_allow_with_an_unknown_code_is_reported_with_a_suggestion(tmp_path: Path) -> None:
+    _, problems = _check(_deck(tmp_path, card(attrs=' allow="DG10l"'), lint='["DG999"]'))
+    unknown = [p for p in problems if p["code"] == "DG111"]
+    by_line = {p["line"]: p for p in unknown}
+    assert sorted(by_line) == [0, 2]  # deck.toml, and the card's heading
+    assert "did you mean 'DG101'?" in str(by_line[2]["hint"])

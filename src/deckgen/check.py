@@ -159,7 +159,31 @@ def check_deck(
     if "DG109" not in allowed:
         problems += duplicate_questions(written)
     problems = [p for p in problems if p.code not in allowed or p.severity is ERROR]
+    problems += _unknown_codes(deck)
     return sorted(problems, key=lambda p: (p.location, p.code))
+
+
+SILENCEABLE_ELSEWHERE = frozenset({"DG109", "DG301", "DG302", "DG303"})
+"""Warnings reported outside the card rules that ``allow`` may still name."""
+
+
+def _unknown_codes(deck: Deck) -> Iterator[Problem]:
+    """DG111: an ``allow`` that names no rule silences nothing (a typo, usually)."""
+    known = sorted(SILENCEABLE_ELSEWHERE.union(*card_rules().values()))
+    named = [(card.location, code) for card in deck.cards for code in sorted(card.allow)]
+    named += [(Location(deck.config.path), code) for code in sorted(deck.config.allow)]
+    for location, code in named:
+        if code not in known:
+            # Codes differ by a character or two: count characters in the same place.
+            best = max(known, key=lambda k: sum(a == b for a, b in zip(k, code, strict=False)))
+            close = sum(a == b for a, b in zip(best, code, strict=False)) >= len(code) - 1
+            yield Problem(
+                location,
+                "DG111",
+                f"allow names {code!r}, which is not a rule code",
+                f"did you mean {best!r}?" if close else "see docs/rules.md for the codes",
+                WARNING,
+            )
 
 
 _ERRORS = frozenset({"DG043", "DG100", "DG110", "DG120"})
