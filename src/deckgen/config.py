@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from deckgen.errors import DeckgenError, Location, Problem
-from deckgen.model import DeckConfig, Source, Variant
+from deckgen.model import DeckConfig, Source, Variant, is_tag
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +35,6 @@ _SCHEMA: dict[str, dict[str, bool]] = {
 }
 _VARIANT_NAME = re.compile(r"^zh-Han[st](-[A-Za-z0-9]+)*$")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
-_BAD_TAG = re.compile(r"[\s<>\x00-\x1f\x7f]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -104,8 +103,7 @@ class _Reader:
 
     def strings(self, data: dict[str, Any], key: str) -> tuple[str, ...]:
         values = self.typed(data, key, list, [])
-        # '<' and '>' too: Anki inserts {{Tags}} into the card as raw HTML.
-        if not all(isinstance(v, str) and v and not _BAD_TAG.search(v) for v in values):
+        if not all(isinstance(v, str) and is_tag(v) for v in values):
             self.problem(
                 key,
                 f"'{key}' must be a list of strings without spaces, '<' or '>'",

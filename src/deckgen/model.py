@@ -49,6 +49,12 @@ def _plain_text(tokens: tuple[Token, ...] | list[Token]) -> list[str]:
     return parts
 
 
+def is_tag(text: str) -> bool:
+    """A word Anki keeps as one tag and shows safely: no spaces, no '<' or '>' (Anki
+    inserts {{Tags}} into the card as raw HTML), nothing unprintable."""
+    return bool(text) and not any(c.isspace() or c in "<>" or not c.isprintable() for c in text)
+
+
 @dataclass(frozen=True)
 class Image:
     """An image a card references, resolved inside the deck folder."""

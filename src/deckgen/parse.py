@@ -18,7 +18,7 @@ from deckgen.cloze import MALFORMED, cloze_plugin
 from deckgen.config import load_config
 from deckgen.convert import PROTECT_CLOSE, PROTECT_OPEN
 from deckgen.errors import DeckgenError, Location, Problem
-from deckgen.model import Card, Deck, Field, Image, Kind
+from deckgen.model import Card, Deck, Field, Image, Kind, is_tag
 
 CARD_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CARD_ATTRS = ("id", "class", "tags", "allow")
@@ -139,12 +139,8 @@ class _FileParser:
     def read_tags(self, value: Any, line: int) -> tuple[str, ...]:
         if isinstance(value, str):
             value = value.split()
-        # No '<' or '>': Anki inserts {{Tags}} into the card as raw HTML.
         if not isinstance(value, list) or not all(
-            isinstance(tag, str)
-            and tag
-            and not any(c.isspace() or c in "<>" or not c.isprintable() for c in tag)
-            for tag in value
+            isinstance(tag, str) and is_tag(tag) for tag in value
         ):
             self.problem(
                 line,
