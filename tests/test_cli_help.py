@@ -31,8 +31,10 @@ def test_top_level_help_lists_every_command_and_examples(flag: str) -> None:
     assert result.stdout.startswith("Usage: deckgen [OPTIONS] COMMAND [ARGS]...\n")
     assert "Examples:\n" in result.stdout
     assert "--version" in result.stdout
-    listed = re.findall(r"^  (\w+) ", result.stdout.split("Commands:\n")[1], re.M)
+    commands = result.stdout.split("Commands:\n")[1]
+    listed = re.findall(r"^  (\w+) ", commands, re.M)
     assert listed == COMMANDS
+    assert "..." not in commands  # every summary fits, none cut short
 
 
 @pytest.mark.parametrize("name", COMMANDS, ids=COMMANDS)

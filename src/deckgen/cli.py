@@ -194,7 +194,7 @@ def check(deck_dir: Path, sources: tuple[Path, ...], strict: bool, output_format
     "saved (needs watchfiles: pip install 'deckgen[watch]').",
 )
 def preview(deck_dir: Path, out_file: Path, no_open: bool, watch: bool) -> None:
-    """Write one HTML page showing every card of DECK_DIR (default: cards/).
+    """Write an HTML page of every card in DECK_DIR (default: cards/).
 
     Every card's front and back, in every variant of deck.toml side by side,
     with the decks' own templates and CSS; cloze notes show one card per
