@@ -14,7 +14,15 @@ from deckgen import __version__
 from deckgen.check import check_deck
 from deckgen.convert import Converter, Phrase, load_phrases
 from deckgen.errors import DeckgenError, Location, Problem, Severity
-from deckgen.lock import LOCK_NAME, Lock, build_time, card_hash, read_lock, write_lock
+from deckgen.lock import (
+    LOCK_NAME,
+    Lock,
+    build_time,
+    card_hash,
+    lock_problems,
+    read_lock,
+    write_lock,
+)
 from deckgen.model import Card, Deck, DeckConfig, Kind, Variant
 from deckgen.notetypes import note_type, stable_id
 from deckgen.parse import parse_deck
@@ -76,60 +84,16 @@ def check(deck_dir: Path, *, sources: Sequence[Path] = ()) -> Checked:
     lock_path = deck_dir / LOCK_NAME
     lock = read_lock(lock_path)
     problems = check_deck(
-        deck, sources=sources, phrases=phrases, extra=_lock_problems(lock, hashes, lock_path, deck)
+        deck,
+        sources=sources,
+        phrases=phrases,
+        extra=lock_problems(lock, lock_path, deck, hashes, _note_type_hashes()),
     )
     return Checked(deck, phrases, hashes, lock, problems)
 
 
-def _lock_problems(lock: Lock, hashes: dict[str, str], path: Path, deck: Deck) -> list[Problem]:
-    problems = [
-        Problem(
-            card.location,
-            "DG303",
-            f"card id {card.id!r} belonged to a card deleted in an earlier build",
-            "learners still have that card's note: this card would take over its review "
-            "history. Give it a fresh id (deckgen new, or deckgen ids --fix)",
-            Severity.WARNING,
-        )
-        for card in deck.cards
-        if card.id in lock.retired
-    ]
-    lines = path.read_text("utf-8").splitlines() if path.is_file() else []
-    for card_id in sorted(set(lock.cards) - set(hashes)):
-        line = next((n for n, text in enumerate(lines, 1) if f'"{card_id}"' in text), 0)
-        problems.append(
-            Problem(
-                Location(path, line),
-                "DG302",
-                f"card id {card_id!r} from the last build has disappeared",
-                "learners' notes and review history for it would be orphaned: "
-                "restore the id (rename it back) unless the card is retired "
-                "on purpose",
-                Severity.WARNING,
-            )
-        )
-    stale = [
-        card_id
-        for card_id, digest in hashes.items()
-        if card_id not in lock.cards or lock.cards[card_id].hash != digest
-    ]
-    kinds = {kind.value: note_type(kind).content_hash for kind in Kind}
-    stale += [
-        f"note type {k}"
-        for k, d in kinds.items()
-        if k in lock.note_types and lock.note_types[k].hash != d
-    ]
-    if stale:
-        problems.append(
-            Problem(
-                Location(path),
-                "DG301",
-                f"{path.name} is out of date for {len(stale)} cards (first: {stale[0]})",
-                f"run 'deckgen build' and commit {path.name} with the cards",
-                Severity.WARNING,
-            )
-        )
-    return problems
+def _note_type_hashes() -> dict[str, str]:
+    return {kind.value: note_type(kind).content_hash for kind in Kind}
 
 
 def build(
@@ -156,9 +120,7 @@ def build(
         raise DeckgenError(errors + (warnings if strict else []))
 
     now = build_time()
-    lock = checked.lock.succeeded_by(
-        checked.hashes, {k.value: note_type(k).content_hash for k in Kind}, now
-    )
+    lock = checked.lock.succeeded_by(checked.hashes, _note_type_hashes(), now)
     track = track or _untracked
     rendered = [render_card(card) for card in track(deck.cards, "rendering")]
     job = _Job(deck, chosen, rendered, lock, checked.phrases, out_dir, shared_guids)

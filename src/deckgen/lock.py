@@ -16,8 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckgen.errors import DeckgenError, Location, Problem
-from deckgen.model import Card
+from deckgen.errors import DeckgenError, Location, Problem, Severity
+from deckgen.model import Card, Deck
+
+WARNING = Severity.WARNING
 
 LOCK_NAME = "deck.lock.json"
 _FORMAT = 1
@@ -141,3 +143,56 @@ def write_lock(path: Path, lock: Lock) -> None:
                 )
             ]
         ) from None
+
+
+def lock_problems(
+    lock: Lock, path: Path, deck: Deck, hashes: dict[str, str], note_types: dict[str, str]
+) -> list[Problem]:
+    """DG301 (lock out of date), DG302 (an id disappeared), DG303 (a retired id reused)."""
+    problems = [
+        Problem(
+            card.location,
+            "DG303",
+            f"card id {card.id!r} belonged to a card deleted in an earlier build",
+            "learners still have that card's note: this card would take over its review "
+            "history. Give it a fresh id (deckgen new, or deckgen ids --fix)",
+            WARNING,
+        )
+        for card in deck.cards
+        if card.id in lock.retired
+    ]
+    lines = path.read_text("utf-8").splitlines() if path.is_file() else []
+    for card_id in sorted(set(lock.cards) - set(hashes)):
+        line = next((n for n, text in enumerate(lines, 1) if f'"{card_id}"' in text), 0)
+        problems.append(
+            Problem(
+                Location(path, line),
+                "DG302",
+                f"card id {card_id!r} from the last build has disappeared",
+                "learners' notes and review history for it would be orphaned: "
+                "restore the id (rename it back) unless the card is retired "
+                "on purpose",
+                WARNING,
+            )
+        )
+    stale = [
+        card_id
+        for card_id, digest in hashes.items()
+        if card_id not in lock.cards or lock.cards[card_id].hash != digest
+    ]
+    stale += [
+        f"note type {k}"
+        for k, d in note_types.items()
+        if k in lock.note_types and lock.note_types[k].hash != d
+    ]
+    if stale:
+        problems.append(
+            Problem(
+                Location(path),
+                "DG301",
+                f"{path.name} is out of date for {len(stale)} cards (first: {stale[0]})",
+                f"run 'deckgen build' and commit {path.name} with the cards",
+                WARNING,
+            )
+        )
+    return problems
