@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deckgen.errors import DeckgenError, Location, Problem
+from deckgen.errors import DeckgenError, Location, Problem, fail
 from deckgen.model import DeckConfig, Source, Variant, is_tag
 
 if sys.version_info >= (3, 11):
@@ -113,49 +113,40 @@ class _Reader:
         return tuple(values)
 
 
-def load_config(deck_dir: Path) -> DeckConfig:
-    """Read ``deck_dir/deck.toml``; raise DeckgenError with every problem found."""
-    path = deck_dir / CONFIG_NAME
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """The file's text and its TOML data; a DeckgenError at the line TOML names."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
-        data = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except FileNotFoundError:
-        raise DeckgenError(
-            [
-                Problem(
-                    Location(path),
-                    "DG010",
-                    "no deck.toml in the deck folder",
-                    "create one: see docs/card-format.md",
-                )
-            ]
+        raise fail(
+            path,
+            0,
+            "DG010",
+            "no deck.toml in the deck folder",
+            "create one: see docs/card-format.md",
         ) from None
     except UnicodeDecodeError as error:
-        raise DeckgenError(
-            [
-                Problem(
-                    Location(path),
-                    "DG002",
-                    f"not valid UTF-8: {error.reason}",
-                    "save the file as UTF-8",
-                )
-            ]
+        raise fail(
+            path, 0, "DG002", f"not valid UTF-8: {error.reason}", "save the file as UTF-8"
         ) from None
     except tomllib.TOMLDecodeError as error:
         found = _TOML_POSITION.search(str(error))
         line, column = (int(found[1]), int(found[2])) if found else (0, 0)
         message = _TOML_POSITION.sub("", str(error)).strip()
-        raise DeckgenError(
-            [
-                Problem(
-                    Location(path, line, column),
-                    "DG010",
-                    f"deck.toml is not valid TOML: {message}",
-                    "see docs/card-format.md for a complete deck.toml",
-                )
-            ]
-        ) from None
+        problem = Problem(
+            Location(path, line, column),
+            "DG010",
+            f"deck.toml is not valid TOML: {message}",
+            "see docs/card-format.md for a complete deck.toml",
+        )
+        raise DeckgenError([problem]) from None
 
+
+def load_config(deck_dir: Path) -> DeckConfig:
+    """Read ``deck_dir/deck.toml``; raise DeckgenError with every problem found."""
+    path = deck_dir / CONFIG_NAME
+    text, data = _read_toml(path)
     reader = _Reader(path, text)
     top = reader.table(data, "", "")
     deck = reader.table(top.get("deck", {}), "deck", "deck")
@@ -195,28 +186,34 @@ def load_config(deck_dir: Path) -> DeckConfig:
         allow=frozenset(reader.strings(lint, "allow")),
         raw=text,
     )
-    for key, title in [("title", config.title), *(("title", v.title) for v in variants)]:
-        if title and _CONTROL.search(title):
-            # They would end up in file and deck names.
-            reader.problem(key, f"title {title!r} has control characters", "remove them")
-    if config.phrases is not None and not config.phrases.resolve().is_relative_to(
-        deck_dir.resolve()
-    ):
-        # Never read (and echo in messages) a file outside the deck folder.
-        reader.problem(
-            "phrases",
-            f"phrase dictionary {phrases!r} is outside the deck folder",
-            'keep it in the deck folder, e.g. phrases = "phrases.txt"',
-        )
-    elif config.phrases is not None and not config.phrases.is_file():
-        reader.problem(
-            "phrases",
-            f"phrase dictionary {phrases!r} not found",
-            "create it (it may be empty) or remove the key",
-        )
+    _check_titles_and_phrases(reader, config, deck_dir)
     if reader.problems:
         raise DeckgenError(reader.problems)
     return config
+
+
+def _check_titles_and_phrases(reader: _Reader, config: DeckConfig, deck_dir: Path) -> None:
+    for title in [config.title, *(v.title for v in config.variants)]:
+        if title and _CONTROL.search(title):
+            # They would end up in file and deck names.
+            reader.problem("title", f"title {title!r} has control characters", "remove them")
+    phrases = config.phrases
+    if phrases is None:
+        return
+    written = phrases.relative_to(deck_dir) if phrases.is_relative_to(deck_dir) else phrases
+    if not phrases.resolve().is_relative_to(deck_dir.resolve()):
+        # Never read (and echo in messages) a file outside the deck folder.
+        reader.problem(
+            "phrases",
+            f"phrase dictionary {str(written)!r} is outside the deck folder",
+            'keep it in the deck folder, e.g. phrases = "phrases.txt"',
+        )
+    elif not phrases.is_file():
+        reader.problem(
+            "phrases",
+            f"phrase dictionary {str(written)!r} not found",
+            "create it (it may be empty) or remove the key",
+        )
 
 
 def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Variant, ...]:
