@@ -151,13 +151,9 @@ class _FileParser:
             return ()
         return tuple(value)
 
-    def read_card(self, tokens: list[Token], start: int, end: int, lines: list[str]) -> Card | None:
-        heading = tokens[start]
-        line = _line(heading)
-        attrs_line = line - 1 if heading.attrs else line
-        before = len(self.problems)
+    def read_id(self, heading: Token, line: int, attrs_line: int) -> str:
+        """The card's id from its attributes line; unknown attributes and bad ids reported."""
         card_id = str(heading.attrs.get("id", ""))
-        kind = self.read_kind(heading, attrs_line)
         for name in heading.attrs:
             if name not in _CARD_ATTRS:
                 close = difflib.get_close_matches(name, _CARD_ATTRS, n=1)
@@ -183,6 +179,16 @@ class _FileParser:
                 f"card id {card_id!r} has forbidden characters",
                 "use lowercase ASCII letters, digits and single '-', e.g. 'integration-core'",
             )
+        return card_id
+
+    def read_card(self, tokens: list[Token], start: int, end: int, lines: list[str]) -> Card | None:
+        """The card whose heading is tokens[start], or None (with problems) if it is broken."""
+        heading = tokens[start]
+        line = _line(heading)
+        attrs_line = line - 1 if heading.attrs else line
+        before = len(self.problems)
+        card_id = self.read_id(heading, line, attrs_line)
+        kind = self.read_kind(heading, attrs_line)
         inline = tokens[start + 1]
         question = Field(inline.content, Location(self.path, line), tuple(inline.children or ()))
         answer, quotes, note = self.read_body(tokens[start + 3 : end], line, lines)
