@@ -15,9 +15,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deckgen.errors import DeckgenError, Location, Problem, Severity
 from deckgen.model import Card, Deck, Field, Kind
+
+if TYPE_CHECKING:
+    from deckgen.convert import Phrase
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
@@ -32,7 +36,7 @@ class CheckContext:
 
     sources: dict[Path, str]
     """Source files given with --source: path → text with whitespace removed."""
-    phrases: Sequence[object] = ()
+    phrases: Sequence[Phrase] = ()
 
 
 CardRule = Callable[[Card, CheckContext], Iterator[Problem]]
@@ -135,7 +139,7 @@ def check_deck(
     deck: Deck,
     *,
     sources: Sequence[Path] = (),
-    phrases: Sequence[object] = (),
+    phrases: Sequence[Phrase] = (),
     extra: Sequence[Problem] = (),
 ) -> list[Problem]:
     """Every problem in the deck that rules find, silenced warnings removed, in file order.

@@ -63,9 +63,9 @@ def _is_han(char: str) -> bool:
 
 
 def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]:
-    from deckgen.convert import Phrase, ambiguous_characters, find_ambiguities
+    from deckgen.convert import ambiguous_characters, find_ambiguities
 
-    phrases = [p for p in context.phrases if isinstance(p, Phrase)]
+    phrases = context.phrases
     table = ambiguous_characters()
     for path, line, text in text_lines(card):
         for offset, char in find_ambiguities(text, phrases):
@@ -95,9 +95,7 @@ def phrase_overridden(card: Card, context: CheckContext) -> Iterator[Problem]:
     OpenCC segments text by the longest word it knows, ours and its own; where one
     of its words overlaps ours (OpenCC has 者回, in 读者回复), our entry does not apply.
     """
-    from deckgen.convert import Phrase
-
-    phrases = {p.simplified: p for p in context.phrases if isinstance(p, Phrase)}
+    phrases = {p.simplified: p for p in context.phrases}
     if not phrases:
         return
     convert = _s2t(tuple(phrases.values()))
