@@ -13,40 +13,23 @@ from typing import Any
 
 
 def dump(deck: Path, out: Path) -> None:
-    """Render and convert the deck with deckgen once; save the notes and the sources."""
-    from deckgen.build import check, note_fields
-    from deckgen.convert import Converter
-    from deckgen.notetypes import note_type
-    from deckgen.render import render_card
+    """Run the card stages once (deckgen's own notes, converted and sanitized); save the
+    notes of every variant and each card's Markdown parts."""
+    from deckgen.build import check
 
     checked = check(deck)
-    config = checked.deck.config
-    rendered = [render_card(card) for card in checked.deck.cards]
-    variants = {}
-    for variant in config.variants:
-        convert = Converter(variant.opencc, checked.phrases)
-        notes = []
-        for item in rendered:
-            values, tags = note_fields(item, config, variant, convert)
-            kind = note_type(item.card.kind)
-            notes.append(
+    variants: dict[str, list[dict[str, Any]]] = {}
+    for result in checked.results:
+        for note in result.notes:
+            variants.setdefault(note.variant, []).append(
                 {
-                    "kind": kind.kind.value,
-                    "guid": f"{variant.name}-{item.card.id}",
-                    "fields": [values[name] for name in kind.fields],
-                    "tags": list(tags),
+                    "kind": note.kind.value,
+                    "guid": f"{note.variant}-{note.card_id}",
+                    "fields": list(note.fields),
+                    "tags": list(note.tags),
                 }
             )
-        variants[variant.name] = notes
-    sources = [
-        [
-            c.question.markdown,
-            c.answer.markdown,
-            *(q.markdown for q in c.quotes),
-            c.note.markdown if c.note else "",
-        ]
-        for c in checked.deck.cards
-    ]
+    sources = [[part.markdown for part in card.parts] for card in checked.cards]
     out.write_text(json.dumps({"variants": variants, "sources": sources}), "utf-8")
 
 

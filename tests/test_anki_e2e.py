@@ -11,6 +11,8 @@ from deckgen import notetypes
 
 HANS = "样例卡组.zh-Hans.apkg"
 HANT = "樣例卡組.zh-Hant.apkg"
+SWITCH_HANS = "样例卡组.zh-Hans.switchable.apkg"
+SWITCH_HANT = "樣例卡組.zh-Hant.switchable.apkg"
 
 
 def build(deck: Path, out: Path, *extra: str) -> None:
@@ -200,13 +202,15 @@ def test_shared_guids_switch_script_and_keep_history(
     sample_deck: Path, tmp_path: Path, anki: AnkiCollection
 ) -> None:
     build(sample_deck, tmp_path / "out", "--shared-guids")
-    anki.import_package(tmp_path / "out" / HANS)
+    # Named so that nobody mistakes them for the default packages (importing both doubles cards).
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.apkg")) == [SWITCH_HANS, SWITCH_HANT]
+    anki.import_package(tmp_path / "out" / SWITCH_HANS)
     card = anki.card_by_id_field("sample-result")
     anki.review(card)
     reps, interval = card.reps, card.ivl
 
     # zh-Hant's notes are a second newer, so default options switch to it ...
-    log = anki.import_package(tmp_path / "out" / HANT)
+    log = anki.import_package(tmp_path / "out" / SWITCH_HANT)
     assert (log.new, log.updated) == (0, 4)
     assert anki.col.note_count() == 4
     card.load()
@@ -214,7 +218,7 @@ def test_shared_guids_switch_script_and_keep_history(
     assert (card.reps, card.ivl) == (reps, interval)
 
     # ... and "update notes: always" switches back.
-    log = anki.import_package(tmp_path / "out" / HANS, update_always=True)
+    log = anki.import_package(tmp_path / "out" / SWITCH_HANS, update_always=True)
     assert (log.new, log.updated) == (0, 4)
     card.load()
     assert 'lang="zh-Hans"' in card.question() and "运营人员" in card.question()
@@ -228,13 +232,13 @@ def test_builds_are_byte_identical(sample_deck: Path, tmp_path: Path, fixed_epoc
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
 
 
-def test_parallel_writing_gives_the_same_bytes(
+def test_parallel_card_stages_give_the_same_bytes(
     sample_deck: Path, tmp_path: Path, fixed_epoch: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import deckgen.build
+    import deckgen.stages
 
     build(sample_deck, tmp_path / "serial")
-    monkeypatch.setattr(deckgen.build, "PARALLEL_FROM_CARDS", 0)  # one process per variant
+    monkeypatch.setattr(deckgen.stages, "PARALLEL_FROM", 0)  # cards parsed in worker processes
     build(sample_deck, tmp_path / "parallel", "--force")
     for name in (HANS, HANT):
         assert (tmp_path / "serial" / name).read_bytes() == (
@@ -242,12 +246,12 @@ def test_parallel_writing_gives_the_same_bytes(
         ).read_bytes()
 
 
-def test_parallel_writing_reports_errors_cleanly(
+def test_parallel_card_stages_report_errors_cleanly(
     sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import deckgen.build
+    import deckgen.stages
 
-    monkeypatch.setattr(deckgen.build, "PARALLEL_FROM_CARDS", 0)
+    monkeypatch.setattr(deckgen.stages, "PARALLEL_FROM", 0)
     (tmp_path / "out").write_text("a file where the output folder should be", "utf-8")
     result = run("build", sample_deck, "--out", tmp_path / "out")
     assert result.exit_code == 1

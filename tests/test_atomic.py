@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from deckgen import package
+from deckgen import package, publish
 from deckgen.cli import cli
+from deckgen.files import Staged
 
 HANS = "样例卡组.zh-Hans.apkg"
 HANT = "樣例卡組.zh-Hant.apkg"
@@ -107,14 +108,14 @@ def test_failure_in_second_variant_keeps_every_package_whole(
     sample_deck: Path, tmp_path: Path, previous: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """zh-Hans is written, zh-Hant fails: neither package is replaced, no lock update."""
-    real_write = package.write_package
+    real_write = package.stage_package
 
-    def write(path: Path, **kwargs: object) -> package.Staged:
+    def write(path: Path, **kwargs: object) -> Staged:
         if path.name == HANT:
             _fail_on_media(KeyboardInterrupt(), monkeypatch)
-        return real_write(path, **kwargs)
+        return real_write(path, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(package, "write_package", write)
+    monkeypatch.setattr(publish, "stage_package", write)
     result = _build(sample_deck, tmp_path / "out")
 
     assert result.exit_code == 1

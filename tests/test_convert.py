@@ -66,7 +66,10 @@ def test_deck_phrase_overrides_opencc(tmp_path: Path) -> None:
     phrases = tmp_path / "phrases.txt"
     phrases.write_text("# comment\n平台\t平台\n", "utf-8")
     assert Converter("s2tw", []).text("平台") == "平臺"
-    assert Converter("s2tw", load_phrases(phrases)).text("运营平台") == "運營平台"
+    assert (
+        Converter("s2tw", [*load_phrases(None), *read_phrases(phrases)]).text("运营平台")
+        == "運營平台"
+    )
 
 
 def test_twp_changes_vocabulary_but_tw_does_not() -> None:

@@ -8,10 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLE, ARTICLE_AS_RECEIVED, REPO, AnkiCollection, run
+from conftest import ARTICLE_AS_RECEIVED, REPO, AnkiCollection, need_article, run
 
+from deckgen.build import check
 from deckgen.convert import Converter
-from deckgen.parse import parse_deck
 
 CARDS = REPO / "cards"
 NOTES, CARDS_IN_ANKI = 40, 50
@@ -31,26 +31,26 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {p.name.split(".")[-2]: p for p in out.glob("*.apkg")}
 
 
-def test_check_strict_against_the_article_passes() -> None:
-    result = run("check", CARDS, "--strict", "--source", ARTICLE)
+def test_check_strict_against_the_article_passes(article: Path) -> None:
+    result = run("check", CARDS, "--strict", "--source", article)
     assert result.exit_code == 0, result.output
     assert f"{NOTES} cards checked: 0 errors, 0 warnings" in result.output
 
 
-def test_quotes_are_short_and_the_article_is_not_reprinted() -> None:
+def test_quotes_are_short_and_the_article_is_not_reprinted(article: Path) -> None:
     # Fair quotation: each quote a sentence or less, no long stretch rebuilt from
     # adjacent quotes, and much of the (short) article left out.
-    deck = parse_deck(CARDS)
-    article = "".join(ARTICLE.read_text("utf-8").split())
-    covered = [False] * len(article)
-    for quote in (q for card in deck.cards for q in card.quotes):
-        text = "".join(quote.text.split())
-        assert len(text) <= 45, quote.location
-        start = article.find(text)
-        covered[start : start + len(text)] = [True] * len(text)
+    cards = check(CARDS).cards
+    text = "".join(article.read_text("utf-8").split())
+    covered = [False] * len(text)
+    for quote in (q for card in cards for q in card.quotes):
+        quoted = "".join(quote.text.split())
+        assert len(quoted) <= 45, quote.location
+        start = text.find(quoted)
+        covered[start : start + len(quoted)] = [True] * len(quoted)
     runs = "".join("x" if c else " " for c in covered).split()
     assert max(len(run) for run in runs) <= 45
-    assert sum(covered) / len(article) < 0.6
+    assert sum(covered) / len(text) < 0.6
 
 
 @pytest.mark.parametrize("variant", ["zh-Hans", "zh-Hant"])
@@ -107,7 +107,7 @@ def test_simplified_deck_has_no_traditional_characters(packages: dict[str, Path]
 
 def test_the_received_traditional_text_fails_the_same_check() -> None:
     # The naive conversion we received keeps 于, 后, 么, 里: the check above must see that.
-    received = ARTICLE_AS_RECEIVED.read_text("utf-8")
+    received = need_article(ARTICLE_AS_RECEIVED).read_text("utf-8")
     converted = Converter("s2tw", []).text(received)
     wrong = {a for a, b in zip(received, converted, strict=True) if a != b}
     assert {"于", "后", "么", "里"} <= wrong

@@ -99,7 +99,9 @@ def test_build_and_check_without_network(
     runner = CliRunner()
     opened.clear()
     built = runner.invoke(cli, ["build", str(sample_deck), "--out", str(tmp_path / "out")])
-    checked = runner.invoke(cli, ["check", str(sample_deck), "--source", str(source)])
+    checked = runner.invoke(
+        cli, ["check", str(sample_deck), "--source", str(source), "--out", str(tmp_path / "out")]
+    )
 
     assert built.exit_code == 0, built.output
     assert "zh-Hant" in built.stdout

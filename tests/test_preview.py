@@ -20,7 +20,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 from conftest import SAMPLE_DECK, AnkiCollection, run
 
@@ -77,7 +76,8 @@ def test_preview_shows_what_anki_shows(
     assert run("build", sample_deck, "--out", tmp_path / "out").exit_code == 0
     anki.import_package(tmp_path / "out" / PACKAGES[variant])
     checked = check(sample_deck)
-    faces = [f for f in preview_faces(checked.deck, checked.phrases) if f.variant == variant]
+    cards = [(r.card, r.notes) for r in checked.results if r.card is not None]
+    faces = [f for f in preview_faces(cards, [variant])]
 
     assert len(faces) == 7  # basic, reversed ×2, image, cloze ×3
     for face in faces:
@@ -146,12 +146,16 @@ def test_unknown_template_syntax_is_an_error() -> None:
 def test_preview_writes_page_and_opens_it(
     sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import webbrowser
+
     opened: list[str] = []
-    monkeypatch.setattr(click, "launch", lambda url, **_: opened.append(url) or 0)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(webbrowser, "open", lambda url, **_: opened.append(url) or True)
     out = tmp_path / "site" / "preview.html"
     result = run("preview", sample_deck, "--out", out)
     assert result.exit_code == 0, result.output
-    assert result.output == f"{out}: 4 notes, 7 cards, in zh-Hans, zh-Hant\n"
+    assert result.stdout == f"{out}: 4 notes, 7 cards each, in zh-Hans, zh-Hant\n"
+    assert result.stderr == ""
     assert opened == [out.resolve().as_uri()]
     page = out.read_text("utf-8")
     assert "運營人員必備的基礎素質是什麼？" in page and "运营人员必备的基础素质是什么？" in page
@@ -159,10 +163,28 @@ def test_preview_writes_page_and_opens_it(
     assert not (sample_deck / "deck.lock.json").exists()  # preview writes nothing else
 
 
+def test_preview_without_a_browser_prints_where_the_page_is(
+    sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server or CI has no display: no xdg-open noise, just the path to open."""
+    import webbrowser
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(webbrowser, "open", lambda *a, **k: pytest.fail("tried a browser"))
+    out = tmp_path / "p.html"
+    result = run("preview", sample_deck, "--out", out)
+    assert result.exit_code == 0
+    assert result.stderr == f"open {out.resolve()} in a browser to see it\n"
+
+
 def test_preview_no_open_does_not_open(
     sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(click, "launch", lambda *a, **k: pytest.fail("opened a browser"))
+    import webbrowser
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(webbrowser, "open", lambda *a, **k: pytest.fail("opened a browser"))
     assert run("preview", sample_deck, "--out", tmp_path / "p.html", "--no-open").exit_code == 0
 
 

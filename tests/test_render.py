@@ -9,12 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import render_markdown
 
-from deckgen.convert import Converter, load_phrases
-from deckgen.errors import Location
-from deckgen.model import Field
-from deckgen.parse import markdown_parser
-from deckgen.render import render_field
+from deckgen.markdown import markdown_parser
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 
@@ -42,12 +39,6 @@ def read_fixtures(path: Path) -> list[tuple[str, str, str]]:
     return cases
 
 
-def render(markdown: str, variant: str) -> str:
-    tokens = tuple(markdown_parser().parse(markdown))
-    html = render_field(Field(markdown, Location(Path("case.md"), 1), tokens), {"media": {}})
-    return Converter(variant, load_phrases(None)).html(html)
-
-
 CASES = [
     (config, *case)
     for config, name in (("none", "zh-Hans"), ("s2tw", "zh-Hant"))
@@ -59,7 +50,7 @@ CASES = [
     ("config", "title", "markdown", "expected"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
 )
 def test_golden(config: str, title: str, markdown: str, expected: str) -> None:
-    assert render(markdown, config) == expected
+    assert render_markdown(markdown, config) == expected
 
 
 def test_both_fixture_files_have_the_same_inputs() -> None:

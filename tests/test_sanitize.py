@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import AnkiCollection
+from helpers import render_markdown
 
 from deckgen.cli import cli
-from deckgen.errors import Location
-from deckgen.model import Field
-from deckgen.parse import markdown_parser
-from deckgen.render import _ATTRIBUTES, _TAGS, render_field, sanitize
+from deckgen.parse import parse_card, read_card_file
+from deckgen.sanitize import ATTRIBUTES as _ATTRIBUTES
+from deckgen.sanitize import TAGS as _TAGS
+from deckgen.sanitize import sanitize_html as sanitize
 
 _SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
@@ -87,8 +88,7 @@ def test_renderer_sanitizes_html_that_slipped_past_the_parser(vector: str) -> No
     """Render Markdown containing the vector directly, as if check had missed it."""
     html, kept_text = VECTORS[vector]
     for markdown in (f"答案：{html}", f"{html}\n\n段落"):
-        tokens = tuple(markdown_parser().parse(markdown))
-        rendered = render_field(Field(markdown, Location(Path("x.md"), 1), tokens), {"media": {}})
+        rendered = render_markdown(markdown, checked=False)
         assert unsafe(rendered) == [], rendered
         assert "alert" not in rendered
         assert kept_text in rendered
@@ -106,9 +106,11 @@ def test_markdown_that_looks_dangerous_stays_text(sample_deck: Path) -> None:
         '`<script>alert(1)</script>` [链接](https://ok.example/ "t\\" onmouseover=\\"alert(1)") '
         '![图"onerror="alert(1)](images/dot.png)'
     )
-    tokens = tuple(markdown_parser().parse(markdown))
-    env = {"media": {"images/dot.png": "deckgen-0.png"}}
-    rendered = render_field(Field(markdown, Location(Path("x.md"), 1), tokens), env)
+    (sample_deck / "x.md").write_text(f"{{#x}}\n## 问题\n\n{markdown}\n", "utf-8")
+    [text] = read_card_file(sample_deck / "x.md", deck_dir=sample_deck).cards
+    card, problems = parse_card(text, deck_dir=sample_deck)
+    assert card is not None, problems
+    rendered = sanitize(card.answer.html)
     assert unsafe(rendered) == [], rendered
     assert "&lt;script&gt;" in rendered
 

@@ -1,99 +1,180 @@
-"""The pipeline: deck folder → parse → check → render → convert per variant → .apkg."""
+"""The pipeline, as its stages: read → card stages (parse, check, render, convert) →
+deck rules → identity → package → publish."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from deckgen import __version__
-from deckgen.check import check_deck
-from deckgen.convert import Converter, Phrase, load_phrases
+from deckgen.cache import CardResult
+from deckgen.cardtext import CheckContext
+from deckgen.check import check_deck, read_sources, silence
+from deckgen.config import choose_variants
 from deckgen.errors import DeckgenError, Location, Problem, Severity
+from deckgen.files import sweep_leftovers
 from deckgen.lock import (
     LOCK_NAME,
+    NO_LOCK,
+    OUT_OF_DATE,
     Lock,
+    Plan,
     build_time,
-    card_hash,
-    lock_problems,
+    plan,
     read_lock,
-    write_lock,
+    stage_lock,
 )
-from deckgen.model import Card, Deck, DeckConfig, Kind, Variant
-from deckgen.notetypes import note_type, stable_id
-from deckgen.parse import parse_deck
-from deckgen.render import RenderedCard, render_card, render_source
+from deckgen.model import Card
+from deckgen.parse import NO_CARDS, duplicate_ids
+from deckgen.publish import PackageSummary, identify, publish, stage_packages
+from deckgen.stages import Deck, Track, process_deck, read_deck
 
-if TYPE_CHECKING:
-    from deckgen.package import Staged
-
-
-@dataclass(frozen=True)
-class PackageSummary:
-    """What one written package holds, for the one-line summary."""
-
-    variant: str
-    path: Path
-    notes: int
-    cards: int
-    decks: int
-
-    def __str__(self) -> str:
-        return (
-            f"{self.variant}: {self.path} ({self.notes} notes, {self.cards} cards, "
-            f"{self.decks} decks)"
-        )
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 
 @dataclass(frozen=True)
 class Checked:
-    """A parsed deck with its phrases, the hashes of its content, and what check found."""
+    """A deck with every card's results, what learners have (the lock) and every problem."""
 
     deck: Deck
-    phrases: list[Phrase]
-    hashes: dict[str, str]
+    results: list[CardResult]
     lock: Lock
+    plan: Plan
     problems: list[Problem]
 
+    @property
+    def cards(self) -> list[Card]:
+        return [result.card for result in self.results if result.card is not None]
 
-def _environment(deck: Deck, phrases: Sequence[Phrase]) -> str:
-    """Everything besides a card's own text that shapes its notes."""
-    import opencc
 
-    text = "\x1f".join(
-        [
-            __version__,
-            str(opencc.__version__),
-            deck.config.raw,
-            *(f"{p.simplified}\t{p.traditional}" for p in phrases),
-        ]
+def check(
+    deck_dir: Path,
+    *,
+    sources: Sequence[Path] = (),
+    cache_dir: Path | None = None,
+    save_cache: bool = False,
+    track: Track | None = None,
+) -> Checked:
+    """Read, parse and check a deck, and what its next release would change for learners.
+
+    Raises DeckgenError only where the deck cannot be read at all (deck.toml,
+    the phrase dictionaries, the lock); every other problem is returned.
+    """
+    deck = read_deck(deck_dir)
+    results = process_deck(deck, cache_dir=cache_dir, save=save_cache, track=track)
+    cards = [result.card for result in results if result.card is not None]
+    problems = [p for file in deck.files for p in file.problems]
+    problems += [p for result in results for p in result.problems]
+    problems += duplicate_ids(cards)
+    if not deck.files:
+        problems.append(
+            NO_CARDS.at(
+                Location(deck_dir),
+                "no card files (*.md) in the deck",
+                "add one: deckgen new --theme NAME",
+            )
+        )
+    problems += check_deck(
+        cards, CheckContext(deck.phrases, read_sources(sources)), deck=deck.config
     )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def check(deck_dir: Path, *, sources: Sequence[Path] = ()) -> Checked:
-    """Parse and check a deck; raise DeckgenError only if it cannot be read at all."""
-    deck = parse_deck(deck_dir)
-    phrases = load_phrases(deck.config.phrases)
-    environment = _environment(deck, phrases)
-    hashes = {card.id: card_hash(card, environment) for card in deck.cards}
     lock_path = deck_dir / LOCK_NAME
     lock = read_lock(lock_path)
-    problems = check_deck(
-        deck,
-        sources=sources,
-        phrases=phrases,
-        extra=lock_problems(lock, lock_path, deck, hashes, _note_type_hashes()),
+    planned = plan(
+        lock,
+        cards,
+        title=deck.config.title,
+        lock_path=lock_path,
+        legacy=_legacy_hashes(lock, deck, cards),
     )
-    return Checked(deck, phrases, hashes, lock, problems)
+    problems += planned.problems
+    if lock.missing and cards and _was_released(lock_path, cache_dir, deck.config.id):
+        problems.append(_missing_lock(lock_path))
+    return Checked(deck, results, lock, planned, silence(problems, deck.config))
 
 
-def _note_type_hashes() -> dict[str, str]:
-    return {kind.value: note_type(kind).content_hash for kind in Kind}
+def pending_changes(checked: Checked) -> list[Problem]:
+    """DG301: how many notes the next build records as new or changed, per variant."""
+    if any(p.severity is ERROR for p in checked.problems):
+        return []
+    config = checked.deck.config
+    identified = identify(
+        checked.results,
+        config=config,
+        phrases=checked.deck.phrases,
+        planned=checked.plan,
+        previous=checked.lock,
+        variants=config.variants,
+        shared=False,
+        now=0,
+    )
+    before, after = checked.lock, identified.release.lock
+    changed = sum(
+        1
+        for entries, previous in ((after.cards, before.cards), (after.retired, before.retired))
+        for key, item in entries.items()
+        for variant, stamp in item.notes.items()
+        if (old := previous.get(key)) is None
+        or old.notes.get(variant, None) is None
+        or old.notes[variant].hash != stamp.hash
+    )
+    types = [
+        k
+        for k, s in after.note_types.items()
+        if k not in before.note_types or before.note_types[k].hash != s.hash
+    ]
+    if not changed and not types:
+        return []
+    lock_path = checked.deck.folder / LOCK_NAME
+    what = f"{changed} {'note' if changed == 1 else 'notes'}"
+    if types:
+        what += (
+            f" and {len(types)} note {'type' if len(types) == 1 else 'types'} ({', '.join(types)})"
+        )
+    return [
+        OUT_OF_DATE.at(
+            Location(lock_path),
+            f"the next build records {what} as new or changed in {lock_path.name}",
+            f"run 'deckgen build' and commit {lock_path.name} with the cards",
+        )
+    ]
+
+
+def _missing_lock(path: Path) -> Problem:
+    return NO_LOCK.at(
+        Location(path),
+        f"{path.name} is missing: the next build gives every note a new time, so learners who "
+        "have the deck would see every note updated (and lose their own edits)",
+        f"restore it: git checkout -- {path}; a deck that was never built has none yet",
+    )
+
+
+def _was_released(lock_path: Path, out_dir: Path | None, deck_id: int) -> bool:
+    """Whether a missing lock is lost (a build recorded it, or git has it), not yet made."""
+    from deckgen.outputs import read_record
+
+    if out_dir is not None and read_record(out_dir, deck_id) is not None:
+        return True
+    try:
+        import subprocess
+
+        known = subprocess.run(
+            ["git", "cat-file", "-e", f"HEAD:./{lock_path.name}"],
+            cwd=lock_path.parent,
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return known.returncode == 0
+
+
+def _legacy_hashes(lock: Lock, deck: Deck, cards: list[Card]) -> dict[str, str]:
+    if not lock.legacy:
+        return {}
+    from deckgen.legacy import legacy_hashes
+
+    return legacy_hashes(deck.config, cards)
 
 
 def build(
@@ -103,223 +184,44 @@ def build(
     variants: Sequence[str] = (),
     shared_guids: bool = False,
     strict: bool = False,
+    version: str = "",
     track: Track | None = None,
 ) -> tuple[list[PackageSummary], list[Problem]]:
     """Build one .apkg per variant; return their summaries and the warnings.
 
-    ``track(items, label)`` wraps the long loops, e.g. to show a progress bar.
-
     Raises DeckgenError (nothing written) if check finds errors, or warnings with strict.
     """
-    checked = check(deck_dir)
+    for folder in (out_dir, deck_dir):
+        sweep_leftovers(folder)
+    checked = check(deck_dir, cache_dir=out_dir, save_cache=True, track=track)
     deck = checked.deck
-    chosen = _choose_variants(deck, variants)
-    warnings = [p for p in checked.problems if p.severity is Severity.WARNING and p.code != "DG301"]
-    errors = [p for p in checked.problems if p.severity is Severity.ERROR]
-    if errors or (strict and warnings):
-        raise DeckgenError(errors + (warnings if strict else []))
-
-    now = build_time()
-    lock = checked.lock.succeeded_by(checked.hashes, _note_type_hashes(), now)
-    track = track or _untracked
-    rendered = [render_card(card) for card in track(deck.cards, "rendering")]
-    job = _Job(deck, chosen, rendered, lock, checked.phrases, out_dir, shared_guids)
-    written = _write_all(job, track)
-    # Every package is complete before any replaces its previous version, and the lock
-    # goes first: if publishing fails half-way, the next build makes the same packages.
-    try:
-        write_lock(deck_dir / LOCK_NAME, lock)
-        for _, staged in written:
-            staged.publish()
-    except BaseException:  # Ctrl-C included: leave no temporary file behind
-        for _, staged in written:
-            staged.discard()
-        raise
-    return [summary for summary, _ in written], warnings
-
-
-@dataclass(frozen=True)
-class _Job:
-    """What writing the packages needs, shared with forked workers without pickling."""
-
-    deck: Deck
-    variants: list[Variant]
-    rendered: list[RenderedCard]
-    lock: Lock
-    phrases: list[Phrase]
-    out_dir: Path
-    shared_guids: bool
-
-    def write(self, index: int) -> tuple[PackageSummary, Staged]:
-        return _write_variant(
-            self.deck,
-            self.variants[index],
-            self.rendered,
-            self.lock,
-            self.phrases,
-            self.out_dir,
-            self.shared_guids,
-        )
-
-
-_FORKED_JOB: _Job | None = None
-PARALLEL_FROM_CARDS = 1000
-"""Below this, starting worker processes costs more than it saves."""
-
-
-def _write_all(job: _Job, track: Track) -> list[tuple[PackageSummary, Staged]]:
-    """Convert and stage each variant, one process per variant on a multi-core machine.
-
-    If any variant fails, the others' staged files are deleted and the error raised.
-    """
-    global _FORKED_JOB
-    written: list[tuple[PackageSummary, Staged]] = []
-    try:
-        workers = min(len(job.variants), os.cpu_count() or 1)
-        if workers < 2 or len(job.rendered) < PARALLEL_FROM_CARDS or not _can_fork():
-            for index in track(range(len(job.variants)), "writing packages"):
-                written.append(job.write(index))
-            return written
-        import multiprocessing
-
-        _FORKED_JOB = job  # workers inherit it through fork(): nothing is pickled
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = [pool.apply_async(_write_forked, (i,)) for i in range(len(job.variants))]
-            failure: BaseException | None = None
-            for result in results:
-                try:
-                    written.append(result.get())
-                except Exception as error:  # collect the others' files before raising
-                    failure = failure or error
-            if failure is not None:
-                raise failure
-        return written
-    except BaseException:
-        for _, staged in written:
-            staged.discard()
-        raise
-    finally:
-        _FORKED_JOB = None
-
-
-def _write_forked(index: int) -> tuple[PackageSummary, Staged]:
-    assert _FORKED_JOB is not None
-    return _FORKED_JOB.write(index)
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-Track = Callable[[Sequence[Any], str], Iterable[Any]]
-
-
-def _untracked(items: Sequence[Any], label: str) -> Iterable[Any]:
-    return items
-
-
-def _choose_variants(deck: Deck, names: Sequence[str]) -> list[Variant]:
-    known = {variant.name: variant for variant in deck.config.variants}
-    unknown = [name for name in names if name not in known]
-    if unknown:
+    chosen = choose_variants(deck.config, variants)
+    errors = [p for p in checked.problems if p.severity is ERROR]
+    warnings = [p for p in checked.problems if p.severity is not ERROR]
+    if errors or (strict and any(p.severity is WARNING for p in warnings)):
         raise DeckgenError(
-            [
-                Problem(
-                    Location(deck.config.path),
-                    "DG015",
-                    f"no variant {unknown[0]!r} in deck.toml",
-                    "choose from: " + ", ".join(known),
-                )
-            ]
+            errors + ([p for p in warnings if p.severity is WARNING] if strict else [])
         )
-    return [known[name] for name in names] if names else list(known.values())
-
-
-def package_name(title: str, variant: str) -> str:
-    """A readable file name: the deck title in the variant's script, then the variant."""
-    safe = re.sub(r'[\\/:*?"<>|\s]+', "-", title).strip("-.") or "deck"
-    return f"{safe}.{variant}.apkg"
-
-
-def _write_variant(
-    deck: Deck,
-    variant: Variant,
-    rendered: list[RenderedCard],
-    lock: Lock,
-    phrases: list[Phrase],
-    out_dir: Path,
-    shared_guids: bool,
-) -> tuple[PackageSummary, Staged]:
-    from deckgen.package import DeckData, NoteData, note_guid, write_package
-
-    convert = Converter(variant.opencc, phrases)
-    config = deck.config
-    title = variant.title or convert.text(config.title)
-    decks: dict[str, DeckData] = {}
-    notes = []
-    media = {}
-    # With shared GUIDs, the variants' notes must differ in time for Anki to switch them.
-    mtime_offset = [v.name for v in config.variants].index(variant.name) if shared_guids else 0
-    for due, item in enumerate(rendered, start=1):
-        card = item.card
-        deck_name = "::".join(
-            [title, *(convert.text(p.strip()) for p in card.subdeck.split("::") if p.strip())]
-        )
-        decks.setdefault(
-            deck_name,
-            DeckData(deck_name, stable_id("deck", str(config.id), variant.name, card.subdeck), ""),
-        )
-        values, tags = note_fields(item, config, variant, convert)
-        kind = note_type(card.kind)
-        guid_parts: list[str | int] = [config.id, card.id]
-        if not shared_guids:
-            guid_parts.append(variant.name)
-        notes.append(
-            NoteData(
-                guid=note_guid(*guid_parts),
-                note_type=kind,
-                fields=tuple(values[name] for name in kind.fields),
-                tags=tags,
-                deck_name=deck_name,
-                mtime=lock.cards[card.id].mtime + mtime_offset,
-                due=due,
-            )
-        )
-        media.update({m.name: m.path for m in item.media})
-    decks.setdefault(title, DeckData(title, stable_id("deck", str(config.id), variant.name, "")))
-    path = out_dir / package_name(title, variant.name)
-    staged = write_package(
-        path,
-        notes=notes,
-        decks=sorted(decks.values(), key=lambda d: d.name),
-        note_type_mtimes={k: e.mtime for k, e in lock.note_types.items()},
-        media=media,
+    identified = identify(
+        checked.results,
+        config=deck.config,
+        phrases=deck.phrases,
+        planned=checked.plan,
+        previous=checked.lock,
+        variants=chosen,
+        shared=shared_guids,
+        now=build_time(),
     )
-    cards = sum(_card_count(item.card) for item in rendered)
-    return PackageSummary(variant.name, path, len(notes), cards, len(decks)), staged
-
-
-def note_fields(
-    item: RenderedCard, config: DeckConfig, variant: Variant, convert: Converter
-) -> tuple[dict[str, str], tuple[str, ...]]:
-    """One note's field values (by field name) and tags in one variant's script.
-
-    Shared by the packages and the preview, so that the preview shows what Anki will.
-    """
-    converted = convert.html_many([*item.fields.values(), render_source(config.source)])
-    values = {
-        **dict(zip(item.fields, converted, strict=False)),
-        "Source": converted[-1],
-        "Lang": variant.name,
-        "Id": item.card.id,
-    }
-    tags = tuple(convert.text(t) for t in dict.fromkeys(config.tags + item.card.tags))
-    return values, tags
-
-
-def _card_count(card: Card) -> int:
-    if card.kind is Kind.CLOZE:
-        return len(set(card.cloze_numbers))
-    return 2 if card.kind is Kind.REVERSED else 1
+    staged = stage_packages(
+        identified,
+        config=deck.config,
+        phrases=deck.phrases,
+        variants=chosen,
+        results=checked.results,
+        out_dir=out_dir,
+        shared=shared_guids,
+        version=version,
+    )
+    lock = stage_lock(deck_dir / LOCK_NAME, identified.release.lock)
+    publish(([lock] if lock else []) + [item for _, item in staged])
+    return [summary for summary, _ in staged], warnings

@@ -1,107 +1,35 @@
-"""Rules over a parsed deck → Problems (errors and warnings); raises nothing.
+"""Rules over the cards → Problems (errors, warnings, information); raises nothing.
 
-The card rules live in quality.py (how a card is written) and textrules.py (its
-text against the source and the script conversion); this module runs them,
-finds duplicates across cards, and applies silencing. Each rule has a stable
-code, documented with a bad and a good example in docs/rules.md. Warnings can
-be silenced per card (``allow="DG101"``) or per deck (``[lint] allow``).
+``RULES`` is the one table of every rule deckgen reports, with its code,
+severity and title; the docs test, ``allow``, ``--strict`` and the JSON output
+all derive from it. Card rules run per card (and are cached with the card);
+deck rules run over every card. Warnings can be silenced per card
+(``allow="DG101"``) or per deck (``[lint] allow``); errors never.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from deckgen.errors import DeckgenError, Location, Problem, Severity
-from deckgen.model import Card, Deck, Field, Kind
-
-if TYPE_CHECKING:
-    from deckgen.convert import Phrase
+from deckgen import config, convert, files, frontmatter, lock, parse, quality, sanitize, textrules
+from deckgen.cardtext import CheckContext, question_key
+from deckgen.errors import Location, Problem, Rule, Severity
+from deckgen.model import Card, DeckConfig
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
-
 NEAR_DUPLICATE = 0.7
 """Questions this similar (Jaccard, character bigrams) are near-duplicates (DG109)."""
-_LATIN_WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 
 
-@dataclass(frozen=True)
-class CheckContext:
-    """What rules may need beyond the deck itself."""
-
-    sources: dict[Path, str]
-    """Source files given with --source: path → text with whitespace removed."""
-    phrases: Sequence[Phrase] = ()
-
-
-CardRule = Callable[[Card, CheckContext], Iterator[Problem]]
-
-
-def card_rules() -> dict[CardRule, frozenset[str]]:
-    """Every card rule and the codes it can report (a rule silenced deck-wide is not run)."""
-    from deckgen import quality, textrules
-
-    return {**quality.RULES, **textrules.RULES}
-
-
-def problem_at(
-    part: Field | Card, code: str, severity: Severity, message: str, hint: str
-) -> Problem:
-    """A problem located at a card or at one of its parts."""
-    return Problem(part.location, code, message, hint, severity)
-
-
-def letters(text: str) -> str:
-    """Text without whitespace and punctuation: what 'length' means for CJK."""
-    return "".join(
-        c for c in text if not c.isspace() and not unicodedata.category(c).startswith(("P", "S"))
-    )
-
-
-def reading_length(text: str) -> int:
-    """How long text reads: one per CJK character, one per Latin word or number."""
-    latin = _LATIN_WORD.findall(text)
-    return len(letters(_LATIN_WORD.sub("", text))) + len(latin)
-
-
-def text_lines(card: Card) -> Iterator[tuple[Path, int, str]]:
-    """(file, line, text) for every run of card text; code and markup left out."""
-    parts = [card.question, card.answer, *card.quotes, *([card.note] if card.note else [])]
-    for part in parts:
-        blocks = (
-            [(part.location.line, list(part.tokens))]
-            if part is card.question
-            else [
-                (token.map[0] + 1, token.children or [])
-                for token in part.tokens
-                if token.map and token.children
-            ]
-        )
-        for line, children in blocks:
-            for child in children:
-                if child.type == "text":
-                    yield part.location.path, line, child.content
-                elif child.type in ("softbreak", "hardbreak"):
-                    line += 1
-
-
-def duplicate_questions(cards: Sequence[Card]) -> Iterator[Problem]:
+def duplicate_questions(cards: Sequence[Card], context: CheckContext) -> Iterator[Problem]:
     """DG109: the same question twice, or nearly (Jaccard similarity of bigrams ≥ 0.7).
 
     Bigrams that many cards share (a title repeated in every question) are left
     out, so that boilerplate does not make different questions look alike.
     """
-    keys = [
-        letters(card.question.text) + letters(card.answer.text)
-        if card.kind is Kind.CLOZE
-        else letters(card.question.text)
-        for card in cards
-    ]
+    keys = [question_key(card) for card in cards]
     frequency = Counter(gram for key in keys for gram in _bigrams(key))
     # Bounded, so that a large deck's shared words cannot make this quadratic.
     common = max(3, min(len(cards) // 10, 50))
@@ -121,10 +49,8 @@ def duplicate_questions(cards: Sequence[Card]) -> Iterator[Problem]:
         for other in sorted({same, *similar} - {index}):
             if "DG109" in cards[index].allow | cards[other].allow:
                 continue
-            yield problem_at(
-                cards[index].question,
-                "DG109",
-                WARNING,
+            yield DUPLICATE.at(
+                cards[index].question.location,
                 f"question is {'the same' if keys[other] == keys[index] else 'nearly the same'}"
                 f" as card {cards[other].id!r} at {cards[other].location}",
                 "merge the two cards, or make each ask something different",
@@ -135,79 +61,88 @@ def _bigrams(text: str) -> frozenset[str]:
     return frozenset(text[i : i + 2] for i in range(len(text) - 1)) or frozenset({text})
 
 
-def check_deck(
-    deck: Deck,
-    *,
-    sources: Sequence[Path] = (),
-    phrases: Sequence[Phrase] = (),
-    extra: Sequence[Problem] = (),
-) -> list[Problem]:
-    """Every problem in the deck that rules find, silenced warnings removed, in file order.
+DUPLICATE = Rule("DG109", WARNING, "duplicate or near-duplicate question", duplicate_questions)
+UNKNOWN_CODE = Rule("DG111", WARNING, "`allow` names no warning rule")
+CARD_RULES: tuple[Rule, ...] = (*quality.RULES, *textrules.CARD_RULES)
+DECK_RULES: tuple[Rule, ...] = (DUPLICATE, *textrules.DECK_RULES)
+RULES: tuple[Rule, ...] = (
+    *files.RULES,
+    *config.RULES,
+    *frontmatter.RULES,
+    *parse.RULES,
+    *convert.RULES,
+    *sanitize.RULES,
+    quality.PLACEHOLDER_LEFT,
+    *CARD_RULES,
+    *DECK_RULES,
+    UNKNOWN_CODE,
+    *lock.RULES,
+)
+"""Every rule check and build report (``new``, ``ids`` and ``preview`` add their own)."""
+SILENCEABLE = frozenset(rule.code for rule in RULES if rule.severity is not ERROR)
 
-    A card with placeholder text (DG100) gets no other card rule: it is not written yet.
-    Errors cannot be silenced: they are what would ship broken.
+
+def check_card(
+    card: Card, context: CheckContext, *, deck_allow: frozenset[str]
+) -> tuple[Problem, ...]:
+    """The card rules' problems for one card, without those the card's ``allow`` silences.
+
+    A card with placeholder text (DG100) gets no other rule: it is not written yet.
+    A rule silenced deck-wide is not run.
     """
-    from deckgen.quality import placeholders
-
-    context = CheckContext(sources=_read_sources(sources), phrases=phrases)
-    problems: list[Problem] = list(extra)
-    allowed = deck.config.allow
-    rules = [rule for rule, codes in card_rules().items() if not codes <= allowed - _ERRORS]
-    written = []
-    for card in deck.cards:
-        found = list(placeholders(card))
-        if not found:
-            written.append(card)
-            found = [p for rule in rules for p in rule(card, context)]
-        problems += [p for p in found if p.code not in card.allow or p.severity is ERROR]
-    if "DG109" not in allowed:
-        problems += duplicate_questions(written)
-    problems = [p for p in problems if p.code not in allowed or p.severity is ERROR]
-    problems += _unknown_codes(deck)
-    return sorted(problems, key=lambda p: (p.location, p.code))
+    found = list(quality.placeholders(card, context))
+    if not found:
+        for rule in CARD_RULES:
+            if rule.severity is ERROR or rule.code not in deck_allow:
+                assert rule.run is not None
+                found += rule.run(card, context)
+    return tuple(p for p in found if p.severity is ERROR or p.code not in card.allow)
 
 
-SILENCEABLE_ELSEWHERE = frozenset({"DG109", "DG301", "DG302", "DG303"})
-"""Warnings reported outside the card rules that ``allow`` may still name."""
+def check_deck(cards: Sequence[Card], context: CheckContext, *, deck: DeckConfig) -> list[Problem]:
+    """The deck rules' problems, and ``allow`` lists that name no warning rule."""
+    problems: list[Problem] = []
+    written = [card for card in cards if not any(True for _ in quality.placeholders(card, context))]
+    for rule in DECK_RULES:
+        if rule.severity is ERROR or rule.code not in deck.allow:
+            assert rule.run is not None
+            problems += rule.run(written, context)
+    problems += _unknown_codes(cards, deck)
+    return problems
 
 
-def _unknown_codes(deck: Deck) -> Iterator[Problem]:
-    """DG111: an ``allow`` that names no rule silences nothing (a typo, usually)."""
-    known = sorted(SILENCEABLE_ELSEWHERE.union(*card_rules().values()))
-    named = [(card.location, code) for card in deck.cards for code in sorted(card.allow)]
-    named += [(Location(deck.config.path), code) for code in sorted(deck.config.allow)]
+def silence(problems: Sequence[Problem], deck: DeckConfig) -> list[Problem]:
+    """Problems in file order, without the warnings the deck's ``[lint] allow`` silences."""
+    kept = [p for p in problems if p.severity is ERROR or p.code not in deck.allow]
+    return sorted(kept, key=lambda p: (p.location, p.code))
+
+
+def _unknown_codes(cards: Sequence[Card], deck: DeckConfig) -> Iterator[Problem]:
+    """DG111: an ``allow`` that names no warning rule silences nothing (a typo, usually)."""
+    known = sorted(SILENCEABLE)
+    errors = {rule.code for rule in RULES if rule.severity is ERROR}
+    named = [(card.location, code) for card in cards for code in sorted(card.allow)]
+    named += [(Location(deck.path), code) for code in sorted(deck.allow)]
     for location, code in named:
-        if code not in known:
-            # Codes differ by a character or two: count characters in the same place.
-            best = max(known, key=lambda k: sum(a == b for a, b in zip(k, code, strict=False)))
-            close = sum(a == b for a, b in zip(best, code, strict=False)) >= len(code) - 1
-            yield Problem(
+        if code in SILENCEABLE:
+            continue
+        if code in errors:
+            yield UNKNOWN_CODE.at(
                 location,
-                "DG111",
-                f"allow names {code!r}, which is not a rule code",
-                f"did you mean {best!r}?" if close else "see docs/rules.md for the codes",
-                WARNING,
+                f"allow names {code!r}, an error: errors cannot be silenced",
+                "fix what it reports instead",
             )
+            continue
+        # Codes differ by a character or two: count characters in the same place.
+        best = max(known, key=lambda k: sum(a == b for a, b in zip(k, code, strict=False)))
+        close = sum(a == b for a, b in zip(best, code, strict=False)) >= len(code) - 1
+        yield UNKNOWN_CODE.at(
+            location,
+            f"allow names {code!r}, which is not a rule code",
+            f"did you mean {best!r}?" if close else "see docs/rules.md for the codes",
+        )
 
 
-_ERRORS = frozenset({"DG043", "DG100", "DG110", "DG120"})
-"""Rule codes reported as errors: never silenced, so their rules always run."""
-
-
-def _read_sources(sources: Sequence[Path]) -> dict[Path, str]:
-    texts = {}
-    for path in sources:
-        try:
-            texts[path] = "".join(path.read_bytes().decode("utf-8-sig").split())
-        except UnicodeDecodeError as error:
-            raise DeckgenError(
-                [
-                    Problem(
-                        Location(path),
-                        "DG002",
-                        f"source file is not valid UTF-8: {error.reason} at byte {error.start}",
-                        "save it as UTF-8",
-                    )
-                ]
-            ) from None
-    return texts
+def read_sources(paths: Sequence[Path]) -> dict[Path, str]:
+    """--source files: path → text without whitespace (what quotes are searched in)."""
+    return {path: "".join(files.read_text(path).split()) for path in paths}

@@ -27,12 +27,19 @@ class _Group(click.Group):
         except DeckgenError as error:
             _print_problems(error.problems)
             errors = sum(p.severity is Severity.ERROR for p in error.problems)
-            click.echo(
-                f"deckgen: stopped: {errors} errors, "
-                f"{len(error.problems) - errors} warnings; nothing was written",
-                err=True,
+            warnings = len(error.problems) - errors
+            written = (
+                "wrote " + ", ".join(str(path) for path in error.written) + " before stopping"
+                if error.written
+                else "nothing was written"
             )
+            counts = f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+            click.echo(f"deckgen: stopped: {counts}; {written}", err=True)
             ctx.exit(1)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _progress_bar(items: Sequence[Any], label: str) -> Iterator[Any]:
@@ -107,9 +114,9 @@ def build(
       deckgen build
       deckgen build cards --out dist --variant zh-Hant
     """
-    from deckgen.stamp import build_unless_up_to_date
+    from deckgen.outputs import build_if_changed
 
-    summaries, warnings, built = build_unless_up_to_date(
+    result = build_if_changed(
         deck_dir,
         out_dir=out_dir,
         variants=variants,
@@ -118,9 +125,13 @@ def build(
         force=force,
         track=None if quiet or not sys.stderr.isatty() else _progress_bar,
     )
-    _print_problems(warnings)
-    for summary in summaries:
-        click.echo(summary if built else f"{summary} (up to date)")
+    _print_problems(result.warnings)
+    for summary in result.summaries:
+        click.echo(summary if result.built else f"{summary} (up to date)")
+    for name in result.removed:
+        click.echo(
+            f"removed {out_dir / name}: this deck's earlier build wrote it, this one does not"
+        )
 
 
 @cli.command()
@@ -135,6 +146,14 @@ def build(
 )
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option(
+    "--out",
+    "out_dir",
+    default="dist",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The build's output folder: check reuses the results its cache holds (read only).",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json"]),
@@ -142,7 +161,9 @@ def build(
     show_default=True,
     help="json: for editors and CI annotations.",
 )
-def check(deck_dir: Path, sources: tuple[Path, ...], strict: bool, output_format: str) -> None:
+def check(
+    deck_dir: Path, sources: tuple[Path, ...], strict: bool, out_dir: Path, output_format: str
+) -> None:
     """Check DECK_DIR (default: cards/) without writing anything.
 
     Reports syntax errors and card-quality warnings (rules in docs/rules.md)
@@ -156,23 +177,29 @@ def check(deck_dir: Path, sources: tuple[Path, ...], strict: bool, output_format
       deckgen check --format json
     """
     from deckgen.build import check as run_check
+    from deckgen.build import pending_changes
+    from deckgen.check import silence
 
     try:
-        checked = run_check(deck_dir, sources=sources)
-        problems, cards = checked.problems, len(checked.deck.cards)
+        checked = run_check(deck_dir, sources=sources, cache_dir=out_dir)
+        problems = silence(checked.problems + pending_changes(checked), checked.deck.config)
+        cards = len(checked.cards)
     except DeckgenError as error:
         if output_format == "text":
             raise
         problems, cards = error.problems, 0
     errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = sum(p.severity is Severity.WARNING for p in problems)
     if output_format == "json":
         click.echo(json.dumps([_problem_json(p) for p in problems], ensure_ascii=False, indent=2))
     else:
         _print_problems(problems)
         click.echo(
-            f"{cards} cards checked: {errors} errors, {len(problems) - errors} warnings", err=True
+            f"{_count(cards, 'card')} checked: {_count(errors, 'error')}, "
+            f"{_count(warnings, 'warning')}",
+            err=True,
         )
-    if errors or (strict and problems):
+    if errors or (strict and warnings):
         raise SystemExit(1)
 
 
@@ -219,8 +246,8 @@ def preview(deck_dir: Path, out_file: Path, no_open: bool, watch: bool) -> None:
     summary = write_preview(deck_dir, out=out_file)
     _print_problems(summary.warnings)
     click.echo(str(summary))
-    if not no_open:
-        click.launch(out_file.resolve().as_uri())
+    if not no_open and not _open_in_browser(out_file):
+        click.echo(f"open {out_file.resolve()} in a browser to see it", err=True)
     if not watch:
         return
     click.echo(f"watching {deck_dir} and the templates; press Ctrl+C to stop", err=True)
@@ -232,6 +259,21 @@ def preview(deck_dir: Path, out_file: Path, no_open: bool, watch: bool) -> None:
         else:
             _print_problems(rebuild.summary.warnings)
             click.echo(str(rebuild.summary))
+
+
+def _open_in_browser(page: Path) -> bool:
+    """Open the page if this machine can show one; False (and no noise) where it cannot."""
+    import os
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False
+    try:
+        return webbrowser.open(page.resolve().as_uri())
+    except webbrowser.Error:
+        return False
 
 
 def _problem_json(problem: Problem) -> dict[str, Any]:
@@ -308,28 +350,23 @@ def new(
 @cli.command()
 @DECK_DIR
 @click.option("--fix", is_flag=True, help="Write a fresh id above every card that has none.")
-@click.option(
-    "--force",
-    is_flag=True,
-    help="With --fix: rewrite files even if they have uncommitted changes (or no git).",
-)
-def ids(deck_dir: Path, fix: bool, force: bool) -> None:
-    """List cards without an id; --fix stamps them.
+def ids(deck_dir: Path, fix: bool) -> None:
+    """List cards without an id; --fix writes them.
 
     Looks at every card file in DECK_DIR (default: cards/).
     A card's id is its identity in every learner's collection, so ids are
     written once and never changed. --fix adds '{#theme-N}' above each heading
     without one (or '#theme-N' into its attributes line) and changes nothing
-    else in the file, byte for byte. It refuses files with uncommitted changes
-    unless --force. Exit 1 when cards lack ids and --fix is not given.
+    else in the file, byte for byte, so it is safe on a file you are still
+    editing. Exit 1 when cards lack ids and --fix is not given.
 
     \b
     Examples:
       deckgen ids
       deckgen ids --fix
-      deckgen ids --fix cards --force
+      deckgen ids --fix cards
     """
-    from deckgen.scaffold import missing_ids, stamp_ids
+    from deckgen.scaffold import missing_ids, write_ids
 
     if not deck_dir.is_dir():
         raise click.BadParameter(f"no folder {deck_dir}", param_hint="DECK_DIR")
@@ -338,9 +375,9 @@ def ids(deck_dir: Path, fix: bool, force: bool) -> None:
         click.echo("every card has an id")
         return
     if fix:
-        stamp_ids(missing, force=force)
+        write_ids(missing, deck_dir=deck_dir)
     for item in missing:
-        done = "stamped" if fix else "no id; --fix would stamp"
+        done = "wrote id" if fix else "no id; --fix would write"
         click.echo(f"{item.location}: {done} #{item.new_id}: {item.question}")
     if not fix:
         click.echo(f"{len(missing)} cards without an id: run 'deckgen ids --fix'", err=True)

@@ -2,35 +2,71 @@
 
 Parsing deletions as inline syntax (like links) means emphasis and CJK
 punctuation around or inside them cannot break them, and the renderer writes
-the markers back exactly as Anki expects.
+the markers back exactly as Anki expects. Every search here is bounded or
+indexed, so that text full of ``{{c`` costs linear time.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
+if TYPE_CHECKING:  # markdown-it is imported only where cards are parsed
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 _OPENER = re.compile(r"\{\{c([1-9][0-9]{0,2})::")
-MALFORMED = re.compile(r"\{\{c[^}]*(::|\}\})|\{\{c\d")
-"""What is left in text tokens when a deletion did not parse (no closing ``}}``, bad number)."""
+_MALFORMED_WINDOW = 40
+"""How far after ``{{c`` a malformed deletion's ``::`` or ``}}`` is looked for: a bound,
+so that text full of ``{{c`` costs linear time."""
 
 
-def _find_close(src: str, start: int, limit: int) -> tuple[int, int]:
-    """(end of content, position of the closing braces); the hint starts at the first ``::``,
-    as in Anki, so ``{{c1::a::b::c}}`` hides "a" with the hint "b::c"."""
-    close = src.find("}}", start, limit)
-    if close < 0:
-        return -1, -1
-    hint = src.find("::", start, close)
-    return (hint if hint >= 0 else close), close
+def malformed(text: str) -> str | None:
+    """What is left of a deletion that did not parse (no closing ``}}``, no number, …),
+    in text that markdown-it kept as text; None if there is none."""
+    start = text.find("{{c")
+    while start >= 0:
+        body = text[start + 3 : start + 3 + _MALFORMED_WINDOW].split("}", 1)[0]
+        end = start + 3 + len(body)
+        if text.startswith("}}", end):
+            return text[start : end + 2]
+        if "::" in body:
+            return text[start : start + 3 + body.rindex("::") + 2]
+        if body[:1].isdigit():
+            return text[start : start + 4]
+        start = text.find("{{c", start + 3)
+    return None
+
+
+class _Index:
+    """Positions of ``}}`` and ``{{c`` in one inline source, found once."""
+
+    def __init__(self, src: str) -> None:
+        self.src = src
+        self.closes = [m.start() for m in re.finditer(r"\}\}", src)]
+        self.openers = [m.start() for m in re.finditer(r"\{\{c", src)]
+
+    def close_after(self, start: int, limit: int) -> int:
+        at = bisect.bisect_left(self.closes, start)
+        if at < len(self.closes) and self.closes[at] < limit:
+            return self.closes[at]
+        return -1
+
+    def opener_between(self, start: int, end: int) -> bool:
+        at = bisect.bisect_left(self.openers, start)
+        return at < len(self.openers) and self.openers[at] < end
+
+
+def _index(state: StateInline) -> _Index:
+    index: _Index | None = state.env.get("_cloze_index")
+    if index is None or index.src is not state.src:
+        index = state.env["_cloze_index"] = _Index(state.src)
+    return index
 
 
 def _cloze_rule(state: StateInline, silent: bool) -> bool:
@@ -39,9 +75,15 @@ def _cloze_rule(state: StateInline, silent: bool) -> bool:
     opener = _OPENER.match(state.src, state.pos)
     if not opener:
         return False
+    index = _index(state)
     content_start = opener.end()
-    content_end, close = _find_close(state.src, content_start, state.posMax)
-    if close < 0 or content_end == content_start or "{{c" in state.src[content_start:close]:
+    close = index.close_after(content_start, state.posMax)
+    if close < 0 or close == content_start or index.opener_between(content_start, close):
+        return False
+    # The hint starts at the first "::", as in Anki: {{c1::a::b::c}} hides "a", hint "b::c".
+    hint = state.src.find("::", content_start, close)
+    content_end = hint if hint >= 0 else close
+    if content_end == content_start:
         return False
     if not silent:
         token = state.push("cloze_open", "", 1)
@@ -63,6 +105,8 @@ def _render_open(
 def _render_close(
     renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
+    from markdown_it.common.utils import escapeHtml
+
     meta: dict[str, Any] = tokens[idx].meta
     hint = meta["hint"]
     return f"::{escapeHtml(hint)}}}}}" if hint else "}}"

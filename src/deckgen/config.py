@@ -5,11 +5,13 @@ from __future__ import annotations
 import difflib
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from deckgen.errors import DeckgenError, Location, Problem, fail
-from deckgen.model import DeckConfig, Source, Variant, is_tag
+from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, brief, fail, shown
+from deckgen.files import is_inside, read_text
+from deckgen.model import DeckConfig, Source, Variant, is_tag, name_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -17,10 +19,13 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_NAME = "deck.toml"
+BAD_CONFIG = Rule("DG010", Severity.ERROR, "deck.toml is missing, not valid, or has a wrong key")
+UNKNOWN_VARIANT = Rule("DG015", Severity.ERROR, "--variant names no variant in deck.toml")
+RULES = (BAD_CONFIG, UNKNOWN_VARIANT)
 
 # Allowed keys per table, and whether each is required; unknown keys are errors.
 _SCHEMA: dict[str, dict[str, bool]] = {
-    "": {"deck": True, "source": True, "variants": True, "lint": False},
+    "": {"deck": True, "source": True, "sources": False, "variants": True, "lint": False},
     "deck": {
         "id": True,
         "title": True,
@@ -34,8 +39,8 @@ _SCHEMA: dict[str, dict[str, bool]] = {
     "lint": {"allow": False},
 }
 _VARIANT_NAME = re.compile(r"^zh-Han[st](-[A-Za-z0-9]+)*$")
+_SOURCE_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _Reader:
@@ -62,7 +67,7 @@ class _Reader:
 
     def problem(self, key: str, message: str, hint: str = "", within: str = "") -> None:
         location = Location(self.path, self.line_of(key, within))
-        self.problems.append(Problem(location, "DG010", message, hint))
+        self.problems.append(BAD_CONFIG.at(location, message, hint))
 
     def table(self, data: Any, name: str, schema: str) -> dict[str, Any]:
         if not isinstance(data, dict):
@@ -75,10 +80,10 @@ class _Reader:
                 hint = (
                     f"did you mean '{close[0]}'?"
                     if close
-                    else ("allowed keys: " + ", ".join(allowed))
+                    else "allowed keys: " + ", ".join(allowed)
                 )
                 where = f"[{name}]" if name else "deck.toml"
-                self.problem(key, f"unknown key '{key}' in {where}", hint)
+                self.problem(key, f"unknown key {shown(key)} in {where}", hint)
         for key, required in allowed.items():
             if required and key not in data:
                 self.problem(
@@ -96,7 +101,7 @@ class _Reader:
         example = {str: '"text"', int: "1733000000001", list: '["a", "b"]'}[kind]
         self.problem(
             key,
-            f"'{key}' must be {expected}, got {type(value).__name__} {value!r}",
+            f"'{key}' must be {expected}, got {type(value).__name__} {brief(repr(value))}",
             f"write it as {key} = {example} (see docs/card-format.md)",
         )
         return default
@@ -112,31 +117,45 @@ class _Reader:
             return ()
         return tuple(values)
 
+    def source(self, data: Any, name: str) -> Source:
+        table = self.table(data, name, "source")
+        return Source(
+            title=self.typed(table, "title", str, "") or "",
+            author=self.typed(table, "author", str, "") or "",
+            site=self.typed(table, "site", str, "") or "",
+            url=self.typed(table, "url", str, "") or "",
+        )
+
 
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     """The file's text and its TOML data; a DeckgenError at the line TOML names."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-        return text, tomllib.loads(text)
-    except FileNotFoundError:
+    if not path.parent.is_dir():
         raise fail(
+            BAD_CONFIG,
+            path.parent,
+            0,
+            "no deck folder here",
+            f"deckgen looked for {CONFIG_NAME} in {path.parent}; run it in the folder that "
+            "holds the deck folder (cards/), or name the deck folder: deckgen check path/to/cards",
+        )
+    if not path.exists() and not path.is_symlink():
+        raise fail(
+            BAD_CONFIG,
             path,
             0,
-            "DG010",
-            "no deck.toml in the deck folder",
-            "create one: see docs/card-format.md",
-        ) from None
-    except UnicodeDecodeError as error:
-        raise fail(
-            path, 0, "DG002", f"not valid UTF-8: {error.reason}", "save the file as UTF-8"
-        ) from None
+            f"no {CONFIG_NAME} in the deck folder",
+            "a deck folder holds deck.toml and the card files; start one with "
+            "'deckgen init FOLDER', see docs/card-format.md",
+        )
+    text = read_text(path, inside=path.parent)
+    try:
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         found = _TOML_POSITION.search(str(error))
         line, column = (int(found[1]), int(found[2])) if found else (0, 0)
         message = _TOML_POSITION.sub("", str(error)).strip()
-        problem = Problem(
+        problem = BAD_CONFIG.at(
             Location(path, line, column),
-            "DG010",
             f"deck.toml is not valid TOML: {message}",
             "see docs/card-format.md for a complete deck.toml",
         )
@@ -150,7 +169,6 @@ def load_config(deck_dir: Path) -> DeckConfig:
     reader = _Reader(path, text)
     top = reader.table(data, "", "")
     deck = reader.table(top.get("deck", {}), "deck", "deck")
-    source = reader.table(top.get("source", {}), "source", "source")
     lint = reader.table(top.get("lint", {}), "lint", "lint")
     variants = _read_variants(reader, top.get("variants", {}), deck)
 
@@ -165,7 +183,7 @@ def load_config(deck_dir: Path) -> DeckConfig:
     if script != "zh-Hans":
         reader.problem(
             "script",
-            f"cards must be written in zh-Hans, got {script!r}",
+            f"cards must be written in zh-Hans, got {shown(script)}",
             "deckgen converts from Simplified; write the cards in zh-Hans",
         )
     phrases = reader.typed(deck, "phrases", str)
@@ -175,12 +193,8 @@ def load_config(deck_dir: Path) -> DeckConfig:
         title=reader.typed(deck, "title", str, "") or "",
         script=script or "zh-Hans",
         tags=reader.strings(deck, "tags"),
-        source=Source(
-            title=reader.typed(source, "title", str, "") or "",
-            author=reader.typed(source, "author", str, "") or "",
-            site=reader.typed(source, "site", str, "") or "",
-            url=reader.typed(source, "url", str, "") or "",
-        ),
+        source=reader.source(top.get("source", {}), "source"),
+        sources=_read_sources(reader, top.get("sources", {})),
         variants=variants,
         phrases=deck_dir / phrases if phrases else None,
         allow=frozenset(reader.strings(lint, "allow")),
@@ -192,26 +206,43 @@ def load_config(deck_dir: Path) -> DeckConfig:
     return config
 
 
+def _read_sources(reader: _Reader, data: Any) -> dict[str, Source]:
+    """``[sources.NAME]``: other sources a quote can name with ``{source=NAME}``."""
+    if not isinstance(data, dict):
+        reader.problem("sources", "[sources] must hold tables like [sources.comments]")
+        return {}
+    sources = {}
+    for name, table in data.items():
+        if not _SOURCE_NAME.match(name):
+            reader.problem(
+                name,
+                f"source name {shown(name)} is not a lowercase word",
+                "name sources like [sources.comments] or [sources.lead]",
+            )
+        sources[name] = reader.source(table, f"sources.{name}")
+    return sources
+
+
 def _check_titles_and_phrases(reader: _Reader, config: DeckConfig, deck_dir: Path) -> None:
     for title in [config.title, *(v.title for v in config.variants)]:
-        if title and _CONTROL.search(title):
-            # They would end up in file and deck names.
-            reader.problem("title", f"title {title!r} has control characters", "remove them")
+        if title is not None and (why := name_problem(title)):
+            # Titles become deck names and file names.
+            reader.problem("title", f"title {shown(title)} {why}", "write a short plain title")
     phrases = config.phrases
     if phrases is None:
         return
     written = phrases.relative_to(deck_dir) if phrases.is_relative_to(deck_dir) else phrases
-    if not phrases.resolve().is_relative_to(deck_dir.resolve()):
+    if not is_inside(phrases, deck_dir):
         # Never read (and echo in messages) a file outside the deck folder.
         reader.problem(
             "phrases",
-            f"phrase dictionary {str(written)!r} is outside the deck folder",
+            f"phrase dictionary {shown(written)} is outside the deck folder",
             'keep it in the deck folder, e.g. phrases = "phrases.txt"',
         )
     elif not phrases.is_file():
         reader.problem(
             "phrases",
-            f"phrase dictionary {str(written)!r} not found",
+            f"phrase dictionary {shown(written)} not found",
             "create it (it may be empty) or remove the key",
         )
 
@@ -232,10 +263,10 @@ def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Va
             'e.g. zh-Hant = "如何做好運營工作"',
         )
         titles = {}
-    for name in sorted(set(titles) - set(data if isinstance(data, dict) else ())):
+    for name in sorted(set(titles) - set(data)):
         reader.problem(
             name,
-            f"[deck.titles] names {name!r}, which is not a variant",
+            f"[deck.titles] names {shown(name)}, which is not a variant",
             "use a name from the [variants.…] tables",
         )
     variants = []
@@ -244,7 +275,7 @@ def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Va
         if not _VARIANT_NAME.match(name):
             reader.problem(
                 name,
-                f"variant name {name!r} is not a zh-Hans/zh-Hant language tag",
+                f"variant name {shown(name)} is not a zh-Hans/zh-Hant language tag",
                 "name variants like zh-Hans, zh-Hant or zh-Hant-HK",
             )
         opencc = reader.typed(table, "opencc", str, "none") or "none"
@@ -252,14 +283,27 @@ def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Va
             close = difflib.get_close_matches(opencc, known_configs(), n=1)
             reader.problem(
                 "opencc",
-                f"unknown OpenCC config {opencc!r} for variant {name}",
+                f"unknown OpenCC config {shown(opencc)} for variant {name}",
                 f"did you mean {close[0]!r}?"
                 if close
                 else "use one of: " + ", ".join(known_configs()),
                 within=f"variants.{name}",
             )
-        title = reader.typed(table, "title", str) or (
-            titles.get(name) if isinstance(titles, dict) else None
-        )
+        title = reader.typed(table, "title", str) or titles.get(name)
         variants.append(Variant(name=name, opencc=opencc, title=title))
     return tuple(variants)
+
+
+def choose_variants(config: DeckConfig, names: Sequence[str]) -> tuple[Variant, ...]:
+    """The variants named (all of them if none), or DG015 for a name deck.toml lacks."""
+    known = {variant.name: variant for variant in config.variants}
+    for name in names:
+        if name not in known:
+            raise fail(
+                UNKNOWN_VARIANT,
+                config.path,
+                0,
+                f"no variant {shown(name)} in deck.toml",
+                "choose from: " + ", ".join(known),
+            )
+    return tuple(known[name] for name in names) if names else config.variants

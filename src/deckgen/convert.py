@@ -1,9 +1,11 @@
-"""zh-Hans text → each variant's script with OpenCC; the only opencc import.
+"""Rendered cards in zh-Hans → each variant's note fields with OpenCC; the only opencc import.
 
 Our phrase dictionaries are chained in front of OpenCC's own, in segmentation
 and in the first conversion step, through a config generated at run time:
 the Python wheel does not resolve dictionary file names in a custom config to
 its bundled .ocd2 files, so every path in the generated config is absolute.
+A phrase entry is text: its Traditional side must be a plausible Traditional
+form of its Simplified side, so that a dictionary can never inject markup.
 """
 
 from __future__ import annotations
@@ -12,19 +14,28 @@ import functools
 import json
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from deckgen.errors import DeckgenError, Location, Problem
+from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, shown
+from deckgen.files import CANNOT_WRITE, os_problem, read_text
+from deckgen.model import (
+    FIELDS,
+    PROTECT_CLOSE,
+    PROTECT_OPEN,
+    DeckConfig,
+    Note,
+    RenderedCard,
+    Variant,
+)
 
-PROTECT_OPEN = "\ue000"
-"""Renderers wrap text that must not be converted (code) in these two characters."""
-PROTECT_CLOSE = "\ue001"
+BAD_PHRASE = Rule("DG020", Severity.ERROR, "phrase dictionary entry is malformed")
+RULES = (BAD_PHRASE,)
 _PROTECTED = re.compile(f"{PROTECT_OPEN}(.*?){PROTECT_CLOSE}", re.DOTALL)
-
 BUILTIN_PHRASES = "builtin-phrases.txt"
 _SEPARATOR = "\ue003"
 _SHORT = 64
@@ -37,6 +48,11 @@ class Phrase:
     simplified: str
     traditional: str
     location: Location
+
+
+def engine_version() -> str:
+    """OpenCC's version: part of what every converted card depends on."""
+    return metadata.version("opencc")
 
 
 def _data_file(name: str) -> Path:
@@ -55,61 +71,80 @@ def known_configs() -> list[str]:
     return sorted(p.stem for p in _opencc_share_dir().glob("s2*.json"))
 
 
-def read_phrases(path: Path) -> list[Phrase]:
+def _entry_problem(simplified: str, traditional: str) -> str:
+    """Why an entry is not a Simplified phrase and a Traditional form of it, or ""."""
+    for side in (simplified, traditional):
+        if any(c.isspace() for c in side):
+            return "has a space: an entry is one phrase, a tab, one phrase"
+        if any(not _is_word_character(c) for c in side):
+            odd = next(c for c in side if not _is_word_character(c))
+            return f"has {shown(odd)}, which is not part of a Chinese phrase"
+    if len(simplified) != len(traditional):
+        return "the two phrases differ in length: an entry maps each character to one character"
+    if simplifier()(traditional) != simplifier()(simplified):
+        return "the Traditional side is not a Traditional form of the Simplified side"
+    return ""
+
+
+def _is_word_character(char: str) -> bool:
+    # Letters, digits and CJK punctuation (》里 is a phrase); never ASCII punctuation,
+    # which is what markup is made of.
+    category = unicodedata.category(char)
+    return category[0] in "LN" or (not char.isascii() and category[0] == "P")
+
+
+def read_phrases(path: Path, *, inside: Path | None = None) -> list[Phrase]:
     """Read a phrase dictionary: ``simplified<TAB>traditional`` a line, ``#`` comments."""
     problems: list[Problem] = []
     phrases: list[Phrase] = []
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise DeckgenError(
-            [
-                Problem(
-                    Location(path),
-                    "DG020",
-                    f"not valid UTF-8: {error.reason}",
-                    "save the file as UTF-8",
-                )
-            ]
-        ) from None
-    for number, line in enumerate(text.splitlines(), start=1):
+        text = read_text(path, inside=inside)
+    except DeckgenError as error:
+        raise DeckgenError([_as_phrase_problem(p) for p in error.problems]) from None
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = line.split("\t")
-        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+        where = Location(path, number)
+        if len(parts) != 2 or not parts[0] or not parts[1]:
             problems.append(
-                Problem(
-                    Location(path, number),
-                    "DG020",
-                    f"malformed phrase entry {line!r}",
+                BAD_PHRASE.at(
+                    where,
+                    f"malformed phrase entry {shown(line)}",
                     "write the Simplified phrase, one tab, the Traditional "
                     "phrase, e.g. 和面对<TAB>和面對",
                 )
             )
             continue
-        simplified, traditional = parts[0].strip(), parts[1].strip()
-        if len(simplified) != len(traditional):
+        simplified, traditional = parts
+        if why := _entry_problem(simplified, traditional):
             problems.append(
-                Problem(
-                    Location(path, number),
-                    "DG020",
-                    f"{simplified!r} and {traditional!r} differ in length",
-                    "an entry maps each character to one character",
+                BAD_PHRASE.at(
+                    where,
+                    f"phrase entry {shown(simplified)} → {shown(traditional)}: {why}",
+                    "write the Simplified phrase, one tab, the Traditional phrase (same "
+                    "characters in Traditional form), e.g. 和面对<TAB>和面對",
                 )
             )
             continue
-        phrases.append(Phrase(simplified, traditional, Location(path, number)))
+        phrases.append(Phrase(simplified, traditional, where))
     if problems:
         raise DeckgenError(problems)
     return phrases
 
 
-def load_phrases(deck_phrases: Path | None) -> list[Phrase]:
+def _as_phrase_problem(problem: Problem) -> Problem:
+    if problem.code == "DG002":
+        return BAD_PHRASE.at(problem.location, problem.message, problem.hint)
+    return problem
+
+
+def load_phrases(config: DeckConfig | None) -> tuple[Phrase, ...]:
     """deckgen's built-in phrases, then the deck's (a deck entry wins over a built-in one)."""
     phrases = read_phrases(_data_file(BUILTIN_PHRASES))
-    if deck_phrases is not None:
-        phrases += read_phrases(deck_phrases)
-    return phrases
+    if config is not None and config.phrases is not None:
+        phrases += read_phrases(config.phrases, inside=config.folder)
+    return tuple(phrases)
 
 
 @functools.lru_cache(maxsize=1)
@@ -140,7 +175,7 @@ def find_ambiguities(text: str, phrases: Iterable[Phrase]) -> Iterator[tuple[int
 class Converter:
     """Converts rendered HTML or plain text from zh-Hans to one variant's script."""
 
-    def __init__(self, config: str, phrases: list[Phrase]) -> None:
+    def __init__(self, config: str, phrases: Sequence[Phrase]) -> None:
         self.config = config
         self._opencc = None if config == "none" else _make_opencc(config, phrases)
         self._short: dict[str, str] = {}  # tags, deck names and sources repeat on every card
@@ -170,7 +205,7 @@ class Converter:
             self.text(piece) if index % 2 == 0 else piece for index, piece in enumerate(pieces)
         )
 
-    def html_many(self, htmls: list[str]) -> list[str]:
+    def html_many(self, htmls: Sequence[str]) -> list[str]:
         """Convert several HTML fields with one OpenCC call (its per-call cost dominates)."""
         if self._opencc is None or any(_SEPARATOR in html for html in htmls):
             return [self.html(html) for html in htmls]
@@ -178,7 +213,55 @@ class Converter:
         return self.html(_SEPARATOR.join(htmls)).split(_SEPARATOR)
 
 
-def _make_opencc(config: str, phrases: list[Phrase]) -> Any:
+@functools.lru_cache(maxsize=8)
+def converter(config: str, phrases: tuple[Phrase, ...]) -> Converter:
+    """One converter per config and dictionary in a process (building one reads OpenCC's
+    dictionaries)."""
+    return Converter(config, phrases)
+
+
+def convert_card(
+    rendered: RenderedCard, *, config: DeckConfig, variant: Variant, phrases: tuple[Phrase, ...]
+) -> Note:
+    """One rendered card → its note in ``variant``: fields, tags and deck name converted.
+
+    The HTML is not sanitized here: sanitizing is the last step, after conversion.
+    """
+    convert = converter(variant.opencc, phrases)
+    names = [name for name in FIELDS[rendered.kind] if name in rendered.fields]
+    converted = dict(
+        zip(names, convert.html_many([rendered.fields[n] for n in names]), strict=True)
+    )
+    converted.update(Lang=variant.name, Id=rendered.card_id)
+    title = variant.title or convert.text(config.title)
+    levels = [convert.text(p.strip()) for p in rendered.subdeck.split("::") if p.strip()]
+    return Note(
+        card_id=rendered.card_id,
+        variant=variant.name,
+        kind=rendered.kind,
+        fields=tuple(converted[name] for name in FIELDS[rendered.kind]),
+        tags=tuple(convert.text(tag) for tag in rendered.tags),
+        deck="::".join([title, *levels]),
+        subdeck=rendered.subdeck,
+    )
+
+
+def deck_title(config: DeckConfig, variant: Variant, phrases: tuple[Phrase, ...]) -> str:
+    """The deck's title in ``variant``'s script."""
+    return variant.title or converter(variant.opencc, phrases).text(config.title)
+
+
+def _make_opencc(config: str, phrases: Sequence[Phrase]) -> Any:
+    try:
+        return _build_opencc(config, phrases)
+    except OSError as error:  # the temporary folder is full or not writable
+        folder = Path(tempfile.gettempdir())
+        raise DeckgenError(
+            [os_problem(CANNOT_WRITE, error, folder, "write a temporary file")]
+        ) from None
+
+
+def _build_opencc(config: str, phrases: Sequence[Phrase]) -> Any:
     import opencc
 
     share = _opencc_share_dir()

@@ -1,16 +1,28 @@
-"""The deck as data: frozen dataclasses, no I/O."""
+"""The deck as plain data: frozen dataclasses that flow between the stages, no I/O.
+
+Parsing turns Markdown into ``Card``s; rendering turns a card into a
+``RenderedCard`` (HTML fields in the cards' script); conversion and
+sanitizing make one ``Note`` per variant. All of them are plain values, so
+that a card's results can be cached, sent to a worker process and compared
+in a test; markdown-it's tokens never leave the parsing of one card.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from deckgen.errors import Location
 
-if TYPE_CHECKING:
-    from markdown_it.token import Token
+PROTECT_OPEN = "\ue000"
+"""Rendered HTML wraps text that script conversion must skip (code) in these two."""
+PROTECT_CLOSE = "\ue001"
+BRACE = "\ue002"
+"""Stands for a literal ``{`` from rendering until sanitizing, so text never forms a cloze."""
+RESERVED = frozenset("\ue000\ue001\ue002\ue003")
+"""Private-use characters deckgen uses internally: refused in card text."""
 
 
 class Kind(str, Enum):
@@ -21,48 +33,65 @@ class Kind(str, Enum):
     CLOZE = "cloze"
 
 
+FIELDS: dict[Kind, tuple[str, ...]] = {
+    Kind.BASIC: ("Front", "Back", "Quote", "Note", "Source", "Lang", "Id"),
+    Kind.REVERSED: ("Front", "Back", "Quote", "Note", "Source", "Lang", "Id"),
+    Kind.CLOZE: ("Text", "Context", "Quote", "Note", "Source", "Lang", "Id"),
+}
+"""Each note type's fields, in order. Frozen once shipped: Anki matches an incoming note
+type by its field and template names, and any change makes learners' notes conflict."""
+
+
 @dataclass(frozen=True)
-class Field:
-    """One part of a card as written: its Markdown and where it starts."""
+class TextLine:
+    """A run of a card's prose (code left out) and the line it is on."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Cloze:
+    """One deletion ``{{cN::text::hint}}`` as written."""
+
+    number: int
+    text: str
+    """Its plain text (code included)."""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a card as written: the question, the answer, a quote or the note."""
 
     markdown: str
-    """The Markdown source of this part, as in the file (used for hashing and linting)."""
+    """The Markdown source of this part, as in the file."""
     location: Location
-    tokens: tuple[Token, ...] = field(default=(), compare=False, repr=False)
-    """markdown-it tokens of this part (inline children for the question), rendered later."""
-
-    @property
-    def text(self) -> str:
-        """Plain text: the content of text tokens, code included, markup dropped."""
-        return "".join(_plain_text(self.tokens))
-
-
-def _plain_text(tokens: tuple[Token, ...] | list[Token]) -> list[str]:
-    parts: list[str] = []
-    for token in tokens:
-        if token.children:
-            parts.extend(_plain_text(token.children))
-        elif token.type in ("text", "code_inline", "code_block", "fence"):
-            parts.append(token.content)
-        elif token.type == "hardbreak":
-            parts.append("\n")
-    return parts
-
-
-def is_tag(text: str) -> bool:
-    """A word Anki keeps as one tag and shows safely: no spaces, no '<' or '>' (Anki
-    inserts {{Tags}} into the card as raw HTML), nothing unprintable."""
-    return bool(text) and not any(c.isspace() or c in "<>" or not c.isprintable() for c in text)
+    html: str
+    """markdown-it's HTML of this part, not yet sanitized; code between PROTECT markers."""
+    text: str
+    """Plain text: text and code, markup dropped, hard breaks as newlines."""
+    lines: tuple[TextLine, ...] = ()
+    """Prose runs with their lines, code left out: what text rules read."""
+    blocks: tuple[str, ...] = ()
+    """Plain text of each paragraph, heading or table cell (inline code included)."""
+    bullet_lists: tuple[int, ...] = ()
+    """The number of items of each unordered list."""
+    clozes: tuple[Cloze, ...] = ()
+    source: str = ""
+    """For a quote: the ``[sources.NAME]`` it names, or "" for ``[source]``."""
 
 
 @dataclass(frozen=True)
 class Image:
-    """An image a card references, resolved inside the deck folder."""
+    """An image a card shows, resolved inside the deck folder."""
 
     src: str
     """The path as written in the card."""
     path: Path
-    """The resolved file."""
+    """The file."""
+    media: str
+    """Its name in the package: a hash of its content."""
     location: Location
 
 
@@ -72,27 +101,70 @@ class Card:
 
     id: str
     kind: Kind
-    question: Field
+    question: Part
     """The heading; for cloze cards, the context shown above the sentence."""
-    answer: Field
+    answer: Part
     """The body; for cloze cards, the sentence with ``{{cN::…}}`` deletions."""
-    quotes: tuple[Field, ...]
-    note: Field | None
+    quotes: tuple[Part, ...]
+    note: Part | None
     tags: tuple[str, ...]
-    """File tags then card tags (deck tags are added at packaging)."""
+    """File tags then card tags (deck tags are added when the notes are made)."""
     subdeck: str
     """``::``-separated subdeck under the deck title, or ``""``."""
     location: Location
     allow: frozenset[str] = frozenset()
     """Lint codes silenced for this card."""
     images: tuple[Image, ...] = ()
-    cloze_numbers: tuple[int, ...] = ()
-    """The cloze numbers used in the answer, in order of appearance."""
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        return (self.question, self.answer, *self.quotes, *((self.note,) if self.note else ()))
+
+    @property
+    def cloze_numbers(self) -> tuple[int, ...]:
+        """The cloze numbers used in the answer, in order of appearance."""
+        return tuple(cloze.number for cloze in self.answer.clozes)
+
+    @property
+    def anki_cards(self) -> int:
+        """How many Anki cards the note makes."""
+        if self.kind is Kind.CLOZE:
+            return len(set(self.cloze_numbers))
+        return 2 if self.kind is Kind.REVERSED else 1
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    """A card's note fields as HTML in the cards' script, before conversion."""
+
+    card_id: str
+    kind: Kind
+    fields: dict[str, str]
+    """The HTML fields of the card's note type, by name (all but ``Lang`` and ``Id``)."""
+    tags: tuple[str, ...]
+    """Deck tags, then the card's."""
+    subdeck: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """One card as one variant's Anki note: what learners receive, before identity."""
+
+    card_id: str
+    variant: str
+    kind: Kind
+    fields: tuple[str, ...]
+    """In the note type's field order."""
+    tags: tuple[str, ...]
+    deck: str
+    """The full deck name, ``::`` between levels, in the variant's script."""
+    subdeck: str
+    """The subdeck as written (in the cards' script): what deck ids are made from."""
 
 
 @dataclass(frozen=True)
 class Source:
-    """The work the cards quote, shown under every quote."""
+    """A work quotes come from, shown under each quote."""
 
     title: str
     author: str
@@ -125,17 +197,36 @@ class DeckConfig:
     phrases: Path | None = None
     allow: frozenset[str] = frozenset()
     raw: str = field(default="", repr=False)
-    """The file's text, hashed into every card's content hash."""
+    """The file's text: part of what every card's results depend on."""
+    sources: dict[str, Source] = field(default_factory=dict)
+    """Other sources a quote can name with ``{source=NAME}``."""
 
     @property
     def folder(self) -> Path:
         return self.path.parent
 
 
-@dataclass(frozen=True)
-class Deck:
-    """A parsed deck: its config and its cards in file and line order."""
+def is_tag(text: str) -> bool:
+    """A word Anki keeps as one tag and shows safely: no spaces, no '<' or '>' (Anki
+    inserts {{Tags}} into the card as raw HTML), nothing unprintable."""
+    return (
+        bool(text)
+        and not name_problem(text)
+        and not any(c.isspace() or c in "<>&\"'" for c in text)
+    )
 
-    config: DeckConfig
-    cards: tuple[Card, ...]
-    files: tuple[Path, ...] = ()
+
+MAX_NAME = 80
+"""Characters in a deck title or subdeck name: titles become file names, and file
+names have at most 255 bytes."""
+
+
+def name_problem(text: str) -> str:
+    """Why a title, subdeck or tag would mislead a reader, Anki or a file system; "" if fine."""
+    if any(not c.isprintable() or unicodedata.category(c) in ("Cf", "Cs") for c in text):
+        return "has control or invisible formatting characters"
+    if text != text.strip():
+        return "starts or ends with a space"
+    if len(text) > MAX_NAME:
+        return f"is longer than {MAX_NAME} characters"
+    return ""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from deckgen.model import Kind
+from deckgen.model import FIELDS, Kind
 
 _INCLUDE = "{{> annotations}}"
 
@@ -71,28 +71,26 @@ def _read(name: str) -> str:
     return text.strip()
 
 
-_CARD_FIELDS = ("Quote", "Note", "Source", "Lang", "Id")
 _SPECS = {
-    Kind.BASIC: (1764086400101, "deckgen 问答 Basic", ("Front", "Back"), (("Card 1", "basic"),)),
+    Kind.BASIC: (1764086400101, "deckgen 问答 Basic", (("Card 1", "basic"),)),
     Kind.REVERSED: (
         1764086400102,
         "deckgen 双向 Basic+Reversed",
-        ("Front", "Back"),
         (("Card 1", "basic"), ("Card 2", "reversed")),
     ),
-    Kind.CLOZE: (1764086400103, "deckgen 填空 Cloze", ("Text", "Context"), (("Cloze", "cloze"),)),
+    Kind.CLOZE: (1764086400103, "deckgen 填空 Cloze", (("Cloze", "cloze"),)),
 }
 
 
 @functools.cache
 def note_type(kind: Kind) -> NoteType:
     """The note type for one card kind, with templates and CSS read from templates/."""
-    model_id, name, own_fields, templates = _SPECS[kind]
+    model_id, name, templates = _SPECS[kind]
     return NoteType(
         kind=kind,
         id=model_id,
         name=name,
-        fields=own_fields + _CARD_FIELDS,
+        fields=FIELDS[kind],
         templates=tuple(
             Template(label, _read(f"{stem}.front.html"), _read(f"{stem}.back.html"))
             for label, stem in templates

@@ -1,42 +1,81 @@
 """Notes per variant → a deterministic .apkg; the only genanki import.
 
-genanki alone is not byte-reproducible (zip entry times come from its temp
-file, every note shares one timestamp), so the collection is written with
-genanki's schema and note/model code, and zipped here with fixed entry times
-and sorted media.
+Identity lives here: note GUIDs, deck ids and package file names. genanki alone
+is not byte-reproducible (zip entry times come from its temp file, every note
+shares one timestamp), so the collection is written with genanki's schema and
+note/model code, and zipped here with fixed entry times and sorted media.
+A retired note is written without cards: learners who have it get the update
+(its tag and notice), and learners importing the package fresh get no card.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import os
+import re
 import sqlite3
-import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deckgen.errors import DeckgenError, Location, Problem
-from deckgen.notetypes import NoteType
+from deckgen.errors import fail
+from deckgen.files import CANNOT_WRITE, Staged, open_new, read_bytes, temporary_path
+from deckgen.model import Kind, Note
+from deckgen.notetypes import NoteType, note_type, stable_id
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_UNSAFE_FILE_CHARACTERS = re.compile(r'[\\/:*?"<>|\s\x00-\x1f\x7f]+')
+
+
+def note_guid(
+    deck_id: int, card_id: str, variant: str, *, kind: Kind, base: Kind, shared: bool = False
+) -> str:
+    """A note's GUID: its identity in every learner's collection, so it never changes.
+
+    Made from the deck id, the card id and the variant (not with ``shared``, so
+    that importing the other script's package switches the notes); a card whose
+    kind changed since it first shipped gets a new note, so its kind joins in.
+    """
+    import genanki
+
+    parts: list[str | int] = [deck_id, card_id]
+    if not shared:
+        parts.append(variant)
+    if kind is not base:
+        parts.append(kind.value)
+    return str(genanki.guid_for(*parts))
+
+
+def deck_id(config_id: int, variant: str, subdeck: str) -> int:
+    """A deck's id, stable across builds (Anki matches decks by name; the id is for genanki)."""
+    return stable_id("deck", str(config_id), variant, subdeck)
+
+
+def package_name(title: str, variant: str, *, version: str = "", switchable: bool = False) -> str:
+    """A readable file name: the deck title in the variant's script, the version, the variant.
+
+    Packages made to switch script (shared GUIDs) say so in their name: importing
+    one next to a default package would duplicate every card.
+    """
+    safe = _UNSAFE_FILE_CHARACTERS.sub("-", title).strip("-.") or "deck"
+    versioned = f"{safe}-{version}" if version else safe
+    return f"{versioned}.{variant}{'.switchable' if switchable else ''}.apkg"
 
 
 @dataclass(frozen=True)
-class NoteData:
-    """One note of one variant, ready to write."""
+class PackagedNote:
+    """A note with what identity gives it: GUID, time, and its place in the study order."""
 
+    note: Note
     guid: str
-    note_type: NoteType
-    fields: tuple[str, ...]
-    tags: tuple[str, ...]
-    deck_name: str
     mtime: int
     due: int
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,13 +87,6 @@ class DeckData:
     description: str = ""
 
 
-def note_guid(*parts: str | int) -> str:
-    """Anki note GUID from stable parts (deck id, card id, variant)."""
-    import genanki
-
-    return str(genanki.guid_for(*parts))
-
-
 def _genanki_model(note_type: NoteType, mtime: int) -> Any:
     import genanki
 
@@ -62,8 +94,6 @@ def _genanki_model(note_type: NoteType, mtime: int) -> Any:
         def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
             data: dict[str, Any] = super().to_json(mtime, deck_id)
             return data
-
-    from deckgen.notetypes import stable_id
 
     kind = note_type.kind.value
     return Model(
@@ -89,65 +119,83 @@ def _genanki_model(note_type: NoteType, mtime: int) -> Any:
 def _note_class() -> Any:
     import genanki
 
-    class Note(genanki.Note):  # type: ignore[misc]
-        """A genanki note that carries its own modification time, not the package's."""
+    class PackageNote(genanki.Note):  # type: ignore[misc]
+        """A genanki note with its own modification time; a retired one has no cards."""
 
         mtime = 0
+        retired = False
+
+        @property
+        def cards(self) -> list[Any]:
+            return [] if self.retired else super().cards
 
         def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
             super().write_to_db(cursor, self.mtime, deck_id, id_gen)
 
-    return Note
+    return PackageNote
 
 
-def _genanki_note(note: NoteData, model: Any) -> Any:
-    genanki_note = _note_class()(
-        model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid, due=note.due
+def _genanki_note(item: PackagedNote, model: Any) -> Any:
+    note = _note_class()(
+        model=model,
+        fields=list(item.note.fields),
+        tags=list(item.note.tags),
+        guid=item.guid,
+        due=item.due,
     )
-    genanki_note.mtime = note.mtime
-    return genanki_note
+    note.mtime = item.mtime
+    note.retired = item.retired
+    return note
 
 
-def write_package(
+def stage_package(
     path: Path,
     *,
-    notes: Sequence[NoteData],
+    notes: Sequence[PackagedNote],
     decks: Sequence[DeckData],
     note_type_mtimes: dict[str, int],
     media: dict[str, Path],
 ) -> Staged:
-    """Write one .apkg to a temporary file; ``publish()`` the result to replace ``path``.
+    """Write one .apkg beside ``path``; ``publish()`` the result to replace ``path``.
 
     Staging lets a build replace all its packages only once every one is written.
     """
     import genanki
 
-    models = {
-        nt.kind.value: _genanki_model(nt, note_type_mtimes[nt.kind.value])
-        for nt in {n.note_type.kind: n.note_type for n in notes}.values()
-    }
+    kinds = {item.note.kind for item in notes}
+    models = {kind: _genanki_model(note_type(kind), note_type_mtimes[kind.value]) for kind in kinds}
     by_name = {deck.name: genanki.Deck(deck.id, deck.name, deck.description) for deck in decks}
-    for note in notes:
-        by_name[note.deck_name].add_note(_genanki_note(note, models[note.note_type.kind.value]))
+    for item in notes:
+        by_name[item.note.deck].add_note(_genanki_note(item, models[item.note.kind]))
     timestamp = max([n.mtime for n in notes] + list(note_type_mtimes.values()) + [0])
     package = genanki.Package(list(by_name.values()))
-    with tempfile.TemporaryDirectory(prefix="deckgen-") as tmp:
-        database = Path(tmp) / "collection.anki2"
-        connection = sqlite3.connect(database)
+    staged = Staged.beside(path)
+    database = temporary_path(path.with_name(path.name + ".anki2"))
+    with staged.writing() as handle:  # first, so that an unwritable folder is reported as such
         try:
-            import itertools
-
-            package.write_to_db(connection.cursor(), timestamp, itertools.count(timestamp * 1000))
-            connection.commit()
+            os.close(open_new(database))
+            connection = sqlite3.connect(database)
+            try:
+                package.write_to_db(
+                    connection.cursor(), timestamp, itertools.count(timestamp * 1000)
+                )
+                connection.commit()
+            finally:
+                connection.close()
+            with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+                _add(archive, "collection.anki2", database.read_bytes())
+                names = sorted(media)
+                index = json.dumps({str(i): name for i, name in enumerate(names)})
+                _add(archive, "media", index.encode())
+                for number, name in enumerate(names):
+                    _add(archive, str(number), read_bytes(media[name]))
+        except sqlite3.Error as error:  # e.g. "database or disk is full"
+            message = f"cannot write the package: {error}"
+            raise fail(CANNOT_WRITE, path, 0, message, "free some space") from None
         finally:
-            connection.close()
-        with _staged(path) as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf:
-            _add(zf, "collection.anki2", database.read_bytes())
-            names = sorted(media)
-            _add(zf, "media", json.dumps({str(i): name for i, name in enumerate(names)}).encode())
-            for index, name in enumerate(names):
-                _add(zf, str(index), media[name].read_bytes())
-    return Staged(Path(handle.name), path)
+            with contextlib.suppress(OSError):
+                database.unlink()
+    return staged
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
@@ -157,69 +205,43 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(info, data)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @dataclass(frozen=True)
-class Staged:
-    """A package written in full to a temporary file beside its final path."""
+class ShippedNote:
+    """A note as an earlier package holds it: what a lost lock is recovered from."""
 
-    temporary: Path
-    final: Path
+    guid: str
+    kind: Kind
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: str
+    mtime: int
 
-    def publish(self) -> None:
-        """Rename it over the final path (atomic on one file system)."""
+
+def read_package(path: Path) -> list[ShippedNote]:
+    """The notes of a package deckgen wrote (note types deckgen knows), in any order."""
+    import tempfile
+
+    kinds = {note_type(kind).id: kind for kind in Kind}
+    with tempfile.TemporaryDirectory(prefix="deckgen-read-") as folder:
+        with zipfile.ZipFile(path) as archive:
+            database = Path(archive.extract("collection.anki2", folder))
+        connection = sqlite3.connect(database)
         try:
-            os.replace(self.temporary, self.final)
-        except OSError as error:
-            self.discard()
-            raise DeckgenError(
-                [
-                    Problem(
-                        Location(self.final),
-                        "DG050",
-                        f"cannot write {self.final.name}: {error.strerror}",
-                        "remove what is in the way, or choose another folder with --out",
-                    )
-                ]
-            ) from None
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            os.unlink(self.temporary)
-
-
-@contextlib.contextmanager
-def _staged(path: Path) -> Iterator[Any]:
-    """Open a temporary file beside ``path``; delete it if anything fails while writing."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Closed by the with-block below; delete=False so that it can be renamed later.
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+            decks = json.loads(connection.execute("SELECT decks FROM col").fetchone()[0])
+            names = {int(k): v["name"] for k, v in decks.items()}
+            card_decks = dict(connection.execute("SELECT nid, did FROM cards"))
+            rows = connection.execute("SELECT id, guid, mid, mod, tags, flds FROM notes").fetchall()
+        finally:
+            connection.close()
+    return [
+        ShippedNote(
+            guid=guid,
+            kind=kinds[mid],
+            fields=tuple(fields.split("\x1f")),
+            tags=tuple(tags.split()),
+            deck=names.get(card_decks.get(note_id, -1), ""),
+            mtime=mtime,
         )
-    except OSError as error:
-        raise DeckgenError(
-            [
-                Problem(
-                    Location(path.parent),
-                    "DG050",
-                    f"cannot write to the output folder: {error.strerror}",
-                    "choose another folder with --out, or fix its permissions",
-                )
-            ]
-        ) from None
-    try:
-        with handle:
-            os.chmod(handle.name, 0o666 & ~_umask())
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        # Ctrl-C included: never leave a partial file behind.
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
+        for note_id, guid, mid, mtime, tags, fields in rows
+        if mid in kinds
+    ]

@@ -1,227 +1,270 @@
-"""Markdown files → Cards, via markdown-it-py tokens; every problem names file:line."""
+"""Card files → one ``CardText`` per card → ``Card``s (plain data); every problem names file:line.
+
+A file is cut into cards by its lines, before Markdown sees it: a card starts
+at a ``## `` heading (with its ``{#id}`` line above) and ends where the next
+``#`` or ``##`` heading starts. Nothing a card leaves open (a code fence, a
+``::: note``) can swallow the cards after it; it is an error at its opening
+line. Each card is then parsed on its own with markdown-it, which is what lets
+the build cache and parallelise per card.
+"""
 
 from __future__ import annotations
 
 import difflib
-import functools
+import hashlib
 import re
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from deckgen.cloze import malformed
+from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, shown
+from deckgen.files import check_name, is_inside, read_bytes, read_text
+from deckgen.frontmatter import BAD_TAGS, read_front_matter, split_front_matter
+from deckgen.model import BRACE, RESERVED, Card, Cloze, Image, Kind, Part, TextLine, is_tag
 
-from deckgen.cloze import MALFORMED, cloze_plugin
-from deckgen.config import load_config
-from deckgen.convert import PROTECT_CLOSE, PROTECT_OPEN
-from deckgen.errors import DeckgenError, Location, Problem
-from deckgen.model import Card, Deck, Field, Image, Kind, is_tag
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+ERROR = Severity.ERROR
+RESERVED_CHARACTER = Rule("DG003", ERROR, "private-use character that deckgen uses internally")
+NO_CARDS = Rule("DG004", ERROR, "no cards in a file, or no card files in the deck")
+NO_ID = Rule("DG005", ERROR, "card has no id")
+BAD_ID = Rule("DG006", ERROR, "card id has forbidden characters")
+UNKNOWN_ATTRIBUTE = Rule("DG007", ERROR, "unknown card or quote attribute")
+UNKNOWN_KIND = Rule("DG008", ERROR, "unknown card kind")
+EMPTY = Rule("DG009", ERROR, "empty question or answer")
+DUPLICATE_ID = Rule("DG011", ERROR, "duplicate card id")
+TWO_NOTES = Rule("DG014", ERROR, "card has more than one note")
+RAW_HTML = Rule("DG030", ERROR, "raw HTML in a card")
+BAD_LINK = Rule("DG031", ERROR, "link with a scheme other than http, https, mailto")
+BAD_IMAGE_PATH = Rule("DG032", ERROR, "image path is absolute, outside the deck, or unreadable")
+NO_IMAGE = Rule("DG033", ERROR, "image not found")
+CONFLICT_MARKER = Rule("DG034", ERROR, "git conflict marker")
+LEFT_OPEN = Rule("DG035", ERROR, "code fence or note left open past the card's end")
+UNDERLINED_HEADING = Rule("DG036", ERROR, "heading underlined with --- or === inside a card")
+UNKNOWN_SOURCE = Rule("DG037", ERROR, "quote names a source deck.toml does not have")
+MALFORMED_CLOZE = Rule("DG040", ERROR, "malformed cloze")
+MISPLACED_CLOZE = Rule("DG041", ERROR, "cloze deletion outside a .cloze card's answer")
+NO_DELETION = Rule("DG042", ERROR, "cloze card has no deletion")
+RULES = (
+    RESERVED_CHARACTER, NO_CARDS, NO_ID, BAD_ID, UNKNOWN_ATTRIBUTE, UNKNOWN_KIND, EMPTY,
+    DUPLICATE_ID, TWO_NOTES, RAW_HTML, BAD_LINK, BAD_IMAGE_PATH, NO_IMAGE, CONFLICT_MARKER,
+    LEFT_OPEN, UNDERLINED_HEADING, UNKNOWN_SOURCE, MALFORMED_CLOZE, MISPLACED_CLOZE, NO_DELETION,
+)  # fmt: skip
 
 CARD_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CARD_ATTRS = ("id", "class", "tags", "allow")
-_FRONT_MATTER_KEYS = ("deck", "tags")
 _LINK_SCHEMES = ("http:", "https:", "mailto:")
-NOT_CARD_FILES = frozenset({"README.md", "CONTRIBUTING.md"})
+_HEADING = re.compile(r"^ {0,3}(#{1,2})(?:[ \t]|$)")
+_ATTRS_LINE = re.compile(r"^ {0,3}\{[^{}]*\}[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CONFLICT = re.compile(r"^(<{7}|>{7})(?: |$)|^={7}$")
+MAX_PROBLEMS_PER_FILE = 50
+IMAGE_BYTES = 16 * 2**20
 
 
-@functools.lru_cache(maxsize=1)
-def markdown_parser() -> MarkdownIt:
-    """The one markdown-it configuration, shared by parsing and rendering."""
-    from mdit_py_cjk_friendly import cjk_friendly
-    from mdit_py_plugins.attrs import attrs_block_plugin
-    from mdit_py_plugins.container import container_plugin
-    from mdit_py_plugins.front_matter import front_matter_plugin
-
-    # html=True so that raw HTML becomes html_* tokens we can reject by line.
-    md = MarkdownIt("commonmark", {"html": True})
-    md.enable(["table", "strikethrough"])
-    md.use(front_matter_plugin).use(attrs_block_plugin).use(container_plugin, name="note")
-    md.use(cloze_plugin).use(cjk_friendly)
-    md.validateLink = lambda url: True  # type: ignore[method-assign]  # we report bad links
-    return md
-
-
-@dataclass
-class _FileParser:
-    """Parses one card file, collecting problems instead of stopping at the first."""
+@dataclass(frozen=True)
+class CardText:
+    """One card's Markdown as cut from its file, with what else shapes it: the unit that
+    is parsed, cached and sent to worker processes."""
 
     path: Path
-    deck_dir: Path
-    problems: list[Problem] = field(default_factory=list)
-    subdeck: str = ""
-    tags: tuple[str, ...] = ()
+    line: int
+    """The file line of the card's first line (its attributes line, or its heading)."""
+    text: str
+    subdeck: str
+    tags: tuple[str, ...]
+    """The file's tags (front matter)."""
 
-    def problem(self, line: int, code: str, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(Location(self.path, line), code, message, hint))
 
-    def parse(self, text: str) -> list[Card]:
-        if PROTECT_OPEN in text or PROTECT_CLOSE in text:
-            first = min(i for i in (text.find(PROTECT_OPEN), text.find(PROTECT_CLOSE)) if i >= 0)
-            line = text[:first].count("\n") + 1
-            self.problem(
-                line,
-                "DG003",
-                "private-use character U+E000/U+E001 in the text",
-                "delete it; deckgen uses these characters internally",
-            )
-            return []
-        tokens = markdown_parser().parse(text)
-        lines = text.split("\n")  # once per file: cards slice their source from it
-        if tokens and tokens[0].type == "front_matter":
-            self.read_front_matter(tokens[0])
-        cards = [
-            card
-            for start, end in _card_spans(tokens)
-            if (card := self.read_card(tokens, start, end, lines)) is not None
-        ]
-        if not cards and not self.problems:
-            self.problem(
+@dataclass(frozen=True)
+class CardFile:
+    """A card file cut into cards, and what is wrong with the file as a whole."""
+
+    path: Path
+    cards: tuple[CardText, ...]
+    problems: tuple[Problem, ...]
+
+
+def read_card_file(path: Path, *, deck_dir: Path) -> CardFile:
+    """Read one card file and cut it into cards; problems of the file itself are kept."""
+    try:
+        check_name(path)
+        text = read_text(path, inside=deck_dir, what="card file")
+    except DeckgenError as error:
+        return CardFile(path, (), tuple(error.problems))
+    lines = text.split("\n")
+    problems = [*_conflict_markers(path, lines), *_reserved_characters(path, text)]
+    if problems:
+        return CardFile(path, (), tuple(problems[:MAX_PROBLEMS_PER_FILE]))
+    front = split_front_matter(lines)
+    matter = read_front_matter(path, lines[:front]) if front else None
+    problems += matter.problems if matter else ()
+    subdeck, tags = (matter.subdeck, matter.tags) if matter else ("", ())
+    cards = tuple(
+        CardText(path, start + 1, "\n".join(lines[start:end]), subdeck, tags)
+        for start, end in _card_ranges(lines, front)
+    )
+    if not cards and not problems:
+        problems.append(
+            NO_CARDS.at_line(
+                path,
                 1,
-                "DG004",
                 "no cards in this file",
                 "a card is a '## question' heading with '{#card-id}' on the line "
                 "above it; see docs/card-format.md",
             )
-        return cards
+        )
+    return CardFile(path, cards, tuple(problems))
 
-    def read_front_matter(self, token: Token) -> None:
-        import yaml
 
-        try:
-            data = yaml.safe_load(token.content)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            line = 2 + mark.line if mark is not None else 1
-            reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-            self.problem(
-                line,
-                "DG012",
-                f"front matter is not valid YAML: {reason}",
-                "front matter holds 'deck: name' and 'tags: [a, b]' between '---' lines",
+def _conflict_markers(path: Path, lines: list[str]) -> Iterator[Problem]:
+    for number, line in enumerate(lines, start=1):
+        if _CONFLICT.match(line):
+            yield CONFLICT_MARKER.at_line(
+                path,
+                number,
+                f"git conflict marker {shown(line[:7])}: a merge left this file unresolved",
+                "keep one side of the conflict and delete the <<<<<<<, ======= and >>>>>>> lines",
+            )
+
+
+def _reserved_characters(path: Path, text: str) -> Iterator[Problem]:
+    for offset, char in enumerate(text):
+        if char in RESERVED:
+            yield RESERVED_CHARACTER.at_line(
+                path,
+                text.count("\n", 0, offset) + 1,
+                f"private-use character U+{ord(char):04X} in the text",
+                "delete it; deckgen uses U+E000 to U+E003 internally",
             )
             return
-        if data is None:
-            return
-        if not isinstance(data, dict):
-            self.problem(
-                2,
-                "DG012",
-                "front matter must be 'key: value' lines",
-                "e.g. 'deck: 核心能力' and 'tags: [整合]'",
-            )
-            return
-        for key in data:
-            if key not in _FRONT_MATTER_KEYS:
-                close = difflib.get_close_matches(str(key), _FRONT_MATTER_KEYS, n=1)
-                self.problem(
-                    _key_line(token, str(key)),
-                    "DG012",
-                    f"unknown front matter key {key!r}",
-                    f"did you mean '{close[0]}'?" if close else "allowed keys: deck, tags",
-                )
-        subdeck = data.get("deck", "")
-        if not isinstance(subdeck, str) or any(
-            not part.strip() for part in (subdeck.split("::") if subdeck else [])
-        ):
-            self.problem(
-                _key_line(token, "deck"),
-                "DG012",
-                f"'deck' must be a subdeck name like 核心能力::整合, got {subdeck!r}",
-                "write one name, '::' between levels: deck: 核心能力::整合",
-            )
-        else:
-            self.subdeck = subdeck.strip()
-        self.tags = self.read_tags(data.get("tags", []), _key_line(token, "tags"))
 
-    def read_tags(self, value: Any, line: int) -> tuple[str, ...]:
-        if isinstance(value, str):
-            value = value.split()
-        if not isinstance(value, list) or not all(
-            isinstance(tag, str) and is_tag(tag) for tag in value
-        ):
-            self.problem(
-                line,
-                "DG013",
-                f"tags must be words without spaces, '<' or '>', got {value!r}",
-                'write tags: [结果导向, 整合] (front matter) or tags="a b" (card)',
-            )
-            return ()
-        return tuple(value)
 
-    def read_id(self, heading: Token, line: int, attrs_line: int) -> str:
-        """The card's id from its attributes line; unknown attributes and bad ids reported."""
-        card_id = str(heading.attrs.get("id", ""))
-        for name in heading.attrs:
-            if name not in _CARD_ATTRS:
-                close = difflib.get_close_matches(name, _CARD_ATTRS, n=1)
-                self.problem(
-                    attrs_line,
-                    "DG007",
-                    f"unknown card attribute {name!r}",
-                    f"did you mean '{close[0]}'?"
-                    if close
-                    else 'allowed: {#id .kind tags="…" allow="…"}',
-                )
-        if not card_id:
-            self.problem(
-                line,
-                "DG005",
-                "card has no id",
-                "add a line '{#some-card-id}' right above the heading, or run 'deckgen ids --fix'",
-            )
-        elif not CARD_ID.match(card_id):
-            self.problem(
-                attrs_line,
-                "DG006",
-                f"card id {card_id!r} has forbidden characters",
-                "use lowercase ASCII letters, digits and single '-', e.g. 'integration-core'",
-            )
-        return card_id
+def _card_ranges(lines: list[str], start: int) -> Iterator[tuple[int, int]]:
+    """(first, end) line indexes of each card: from its attributes line (or its ``##``
+    heading) to where the next ``#`` or ``##`` heading starts.
 
-    def read_card(self, tokens: list[Token], start: int, end: int, lines: list[str]) -> Card | None:
-        """The card whose heading is tokens[start], or None (with problems) if it is broken."""
+    Inside a code fence, ``# comment`` and ``## x`` are code, except a ``##`` line
+    right under a ``{#id}`` line: that is the next card, and the fence that would
+    swallow it is reported as left open where it starts.
+    """
+    boundaries: list[tuple[int, bool]] = []  # (first line, starts a card)
+    fence = ""
+    for index in range(start, len(lines)):
+        line = lines[index]
+        heading = _HEADING.match(line)
+        first = _attributes_above(lines, index, start) if heading else index
+        if fence and not (heading and heading[1] == "##" and first != index):
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = ""
+            continue
+        if heading:
+            fence = ""
+            is_card = heading[1] == "##"
+            boundaries.append((first if is_card else index, is_card))
+        elif opened := _FENCE.match(line):
+            fence = opened[1]
+    for number, (first, is_card) in enumerate(boundaries):
+        if is_card:
+            yield first, boundaries[number + 1][0] if number + 1 < len(boundaries) else len(lines)
+
+
+def _attributes_above(lines: list[str], heading: int, start: int) -> int:
+    """The line of a heading's ``{#id …}`` attributes (blank lines may come between)."""
+    above = heading - 1
+    while above >= start and not lines[above].strip():
+        above -= 1
+    return above if above >= start and _ATTRS_LINE.match(lines[above]) else heading
+
+
+def media_name(data: bytes, path: Path) -> str:
+    """Content-hashed media name: the same image always gets the same name."""
+    return f"deckgen-{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()}"
+
+
+class _CardParser:
+    """Reads one card from its tokens, collecting problems instead of stopping at the first."""
+
+    def __init__(self, source: CardText, deck_dir: Path, sources: frozenset[str]) -> None:
+        self.source = source
+        self.path = source.path
+        self.deck_dir = deck_dir
+        self.sources = sources
+        self.lines = source.text.split("\n")
+        self.problems: list[Problem] = []
+        self.media: dict[str, str] = {}
+        self.images: list[Image] = []
+
+    def problem(self, rule: Rule, line: int, message: str, hint: str = "") -> None:
+        self.problems.append(rule.at_line(self.path, line, message, hint))
+
+    def line(self, token: Token) -> int:
+        """The file line of a block token."""
+        return self.source.line + token.map[0] if token.map else self.source.line
+
+    def location(self, line: int) -> Location:
+        return Location(self.path, line)
+
+    def parse(self) -> Card | None:
+        from deckgen.markdown import markdown_parser
+
+        env: dict[str, object] = {"media": self.media}
+        tokens = markdown_parser().parse(self.source.text, env)
+        start = next(i for i, t in enumerate(tokens) if t.type == "heading_open")
+        if start:
+            self.problem(
+                UNKNOWN_ATTRIBUTE,
+                self.source.line,
+                "the line above the heading is not a valid attributes line: "
+                + shown(self.lines[0]),
+                'write {#card-id .kind tags="a b"} with closed quotes and braces',
+            )
         heading = tokens[start]
-        line = _line(heading)
-        attrs_line = line - 1 if heading.attrs else line
-        before = len(self.problems)
+        line = self.line(heading)
+        attrs_line = self.source.line if heading.attrs else line
+        self.check_blocks(tokens)
         card_id = self.read_id(heading, line, attrs_line)
         kind = self.read_kind(heading, attrs_line)
-        inline = tokens[start + 1]
-        question = Field(inline.content, Location(self.path, line), tuple(inline.children or ()))
-        answer, quotes, note = self.read_body(tokens[start + 3 : end], line, lines)
-        tags = self.tags + self.read_tags(str(heading.attrs.get("tags", "")).split(), attrs_line)
+        tags = self.source.tags + self.read_tags(str(heading.attrs.get("tags", "")), attrs_line)
         allow = frozenset(str(heading.attrs.get("allow", "")).split())
+        inline = tokens[start + 1]
+        children = list(inline.children or [])
+        self.check_inline(children, line, None)
+        body = tokens[start + 3 :]
+        blocks = list(_top_level_blocks(body))
+        for first, last in blocks:
+            in_answer = body[first].type not in ("blockquote_open", "container_note_open")
+            self.check_inline(body[first:last], line, kind if in_answer else None)
+        if self.problems:
+            return None
+        question = self.part(children, inline.content, line)
+        answer, quotes, note = self.read_body(body, blocks, line)
         if not question.text.strip():
             self.problem(
+                EMPTY,
                 line,
-                "DG009",
                 "card has an empty question",
                 "write the question as the heading text: '## 问题？'",
             )
-        if not answer.tokens:
+        if not answer.markdown.strip():
             self.problem(
+                EMPTY,
                 line,
-                "DG009",
                 "card has an empty answer",
                 "write the answer below the heading, before any '>' quote",
             )
-        all_tokens = [question.tokens, answer.tokens, *(q.tokens for q in quotes)]
-        if note:
-            all_tokens.append(note.tokens)
-        images = [
-            image
-            for part in all_tokens
-            # Deletions belong in a cloze card's answer; anywhere else Anki shows them raw.
-            for image in self.check_inline(part, line, kind if part is answer.tokens else None)
-        ]
-        numbers = tuple(
-            t.meta["number"] for t in _walk(list(answer.tokens)) if t.type == "cloze_open"
-        )
-        self.check_cloze(kind, numbers, line)
-        if kind is None or len(self.problems) > before:
+        if kind is Kind.CLOZE and not answer.clozes:
+            self.problem(
+                NO_DELETION,
+                line,
+                "cloze card has no deletion",
+                "mark what to hide in the answer as {{c1::text}}",
+            )
+        if self.problems or kind is None:
             return None
         return Card(
             id=card_id,
@@ -231,127 +274,289 @@ class _FileParser:
             quotes=quotes,
             note=note,
             tags=tags,
-            subdeck=self.subdeck,
-            location=Location(self.path, line),
+            subdeck=self.source.subdeck,
+            location=self.location(line),
             allow=allow,
-            images=tuple(images),
-            cloze_numbers=numbers,
+            images=tuple(self.images),
         )
+
+    def check_blocks(self, tokens: list[Token]) -> None:
+        """Fences and notes left open, and headings that markdown-it found inside the card."""
+        headings = 0
+        for token in tokens:
+            if token.type == "heading_open" and token.level == 0 and token.tag in ("h1", "h2"):
+                headings += 1
+                if headings > 1:
+                    self.problem(
+                        UNDERLINED_HEADING,
+                        self.line(token),
+                        "a heading underlined with --- or === inside a card",
+                        "a card's question is its '## ' line; for a rule line write *** "
+                        "with a blank line above it",
+                    )
+            elif token.type == "fence" and token.map and not self.closed_fence(token):
+                self.left_open(token, "code fence", token.markup)
+            elif token.type == "container_note_open" and token.map and not self.closed_note(token):
+                self.left_open(token, "note", ":::")
+
+    def closed_fence(self, token: Token) -> bool:
+        assert token.map is not None
+        last = self.lines[token.map[1] - 1].strip()
+        return (
+            token.map[1] - 1 > token.map[0]
+            and len(last) >= len(token.markup)
+            and not last.strip(token.markup[0])
+        )
+
+    def closed_note(self, token: Token) -> bool:
+        assert token.map is not None
+        return token.map[1] < len(self.lines) and self.lines[token.map[1]].strip().startswith(":::")
+
+    def left_open(self, token: Token, what: str, closer: str) -> None:
+        self.problem(
+            LEFT_OPEN,
+            self.line(token),
+            f"this {what} is never closed before the card ends",
+            f"close it with a '{closer}' line before the next card (a '## ' line under a "
+            "'{#id}' line always starts a card, also inside code)",
+        )
+
+    def read_id(self, heading: Token, line: int, attrs_line: int) -> str:
+        """The card's id from its attributes line; unknown attributes and bad ids reported."""
+        card_id = str(heading.attrs.get("id", ""))
+        for name in heading.attrs:
+            if name not in _CARD_ATTRS:
+                close = difflib.get_close_matches(name, _CARD_ATTRS, n=1)
+                self.problem(
+                    UNKNOWN_ATTRIBUTE,
+                    attrs_line,
+                    f"unknown card attribute {shown(name)}",
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else 'allowed: {#id .kind tags="…" allow="…"}',
+                )
+        if not card_id:
+            self.problem(
+                NO_ID,
+                line,
+                "card has no id",
+                "add a line '{#some-card-id}' right above the heading, or run 'deckgen ids --fix'",
+            )
+        elif not CARD_ID.match(card_id):
+            self.problem(
+                BAD_ID,
+                attrs_line,
+                f"card id {shown(card_id)} has forbidden characters",
+                "use lowercase ASCII letters, digits and single '-', e.g. 'integration-core'",
+            )
+        return card_id
 
     def read_kind(self, heading: Token, line: int) -> Kind | None:
         classes = str(heading.attrs.get("class", "basic")).split()
-        names = [k.value for k in Kind]
-        if len(classes) != 1 or classes[0] not in names:
+        if len(classes) != 1 or classes[0] not in [k.value for k in Kind]:
             self.problem(
+                UNKNOWN_KIND,
                 line,
-                "DG008",
-                f"unknown card kind {' '.join(classes)!r}",
+                f"unknown card kind {shown(' '.join(classes))}",
                 "use one of .basic, .reversed, .cloze",
             )
             return None
         return Kind(classes[0])
 
+    def read_tags(self, value: str, line: int) -> tuple[str, ...]:
+        tags = value.split()
+        if not all(is_tag(tag) for tag in tags):
+            self.problem(
+                BAD_TAGS,
+                line,
+                f"tags must be words without spaces, '<' or '>', got {shown(tags)}",
+                'write tags: [结果导向, 整合] (front matter) or tags="a b" (card)',
+            )
+            return ()
+        return tuple(tags)
+
     def read_body(
-        self, body: list[Token], line: int, lines: list[str]
-    ) -> tuple[Field, tuple[Field, ...], Field | None]:
+        self, body: list[Token], blocks: list[tuple[int, int]], line: int
+    ) -> tuple[Part, tuple[Part, ...], Part | None]:
         answer: list[Token] = []
-        quotes: list[Field] = []
-        notes: list[Field] = []
-        for block_start, block_end in _top_level_blocks(body):
-            first = body[block_start]
-            inner = tuple(body[block_start + 1 : block_end - 1])
-            source = "\n".join(lines[first.map[0] : first.map[1]]) if first.map else ""
-            where = Location(self.path, _line(first))
-            if first.type == "blockquote_open":
-                quotes.append(Field(source, where, inner))
-            elif first.type == "container_note_open":
-                notes.append(Field(source, where, inner))
+        quotes: list[Part] = []
+        notes: list[Part] = []
+        for first, last in blocks:
+            block = body[first]
+            if block.type == "blockquote_open":
+                quotes.append(
+                    self.block_part(body[first + 1 : last - 1], block, self.read_source(block))
+                )
+            elif block.type == "container_note_open":
+                notes.append(self.block_part(body[first + 1 : last - 1], block))
             else:
-                answer.extend(body[block_start:block_end])
+                answer.extend(body[first:last])
         if len(notes) > 1:
             self.problem(
+                TWO_NOTES,
                 notes[1].location.line,
-                "DG014",
                 "card has more than one note",
                 "merge them into one '::: note' block",
             )
-        answer_lines = [t.map for t in answer if t.map and t.level == 0]
-        answer_source = "\n".join("\n".join(lines[m[0] : m[1]]) for m in answer_lines)
-        where = Location(self.path, answer_lines[0][0] + 1 if answer_lines else line)
-        return (
-            Field(answer_source, where, tuple(answer)),
-            tuple(quotes),
-            (notes[0] if notes else None),
+        maps = [t.map for t in answer if t.map and t.level == 0]
+        markdown = "\n".join("\n".join(self.lines[m[0] : m[1]]) for m in maps)
+        start = self.source.line + maps[0][0] if maps else line
+        return self.part(answer, markdown, start), tuple(quotes), (notes[0] if notes else None)
+
+    def read_source(self, block: Token) -> str:
+        source = str(block.attrs.get("source", ""))
+        for name in block.attrs:
+            if name != "source":
+                self.problem(
+                    UNKNOWN_ATTRIBUTE,
+                    self.line(block) - 1,
+                    f"unknown quote attribute {shown(name)}",
+                    "a quote takes only {source=NAME}",
+                )
+        if source and source not in self.sources:
+            close = difflib.get_close_matches(source, sorted(self.sources), n=1)
+            self.problem(
+                UNKNOWN_SOURCE,
+                self.line(block) - 1,
+                f"quote names the source {shown(source)}, which deck.toml does not have",
+                f"did you mean '{close[0]}'?" if close else f"add [sources.{source}] to deck.toml",
+            )
+        return source
+
+    def block_part(self, tokens: list[Token], block: Token, source: str = "") -> Part:
+        assert block.map is not None
+        markdown = "\n".join(self.lines[block.map[0] : block.map[1]])
+        return self.part(tokens, markdown, self.line(block), source)
+
+    def part(self, tokens: list[Token], markdown: str, line: int, source: str = "") -> Part:
+        from deckgen.markdown import render_html
+
+        inline = not tokens or not tokens[0].block
+        return Part(
+            markdown=markdown,
+            location=self.location(line),
+            html=render_html(tokens, {"media": self.media}).strip() if tokens else "",
+            text="".join(_plain_text(tokens)),
+            lines=tuple(self.text_lines(tokens, line, inline)),
+            blocks=tuple(_blocks(tokens)),
+            bullet_lists=tuple(_bullet_lists(tokens)),
+            clozes=tuple(_clozes(tokens)),
+            source=source,
         )
 
-    def check_inline(
-        self, tokens: tuple[Token, ...], card_line: int, kind: Kind | None
-    ) -> Iterator[Image]:
+    def text_lines(self, tokens: list[Token], line: int, inline: bool) -> Iterator[TextLine]:
+        runs = (
+            [(line, tokens)]
+            if inline
+            else [(self.line(t), t.children or []) for t in tokens if t.map and t.children]
+        )
+        for start, children in runs:
+            for child in children:
+                if child.type == "text":
+                    yield TextLine(start, child.content.replace(BRACE, "{"))
+                elif child.type in ("softbreak", "hardbreak"):
+                    start += 1
+
+    def check_inline(self, tokens: list[Token], card_line: int, kind: Kind | None) -> None:
+        """Raw HTML, links, images and cloze syntax in one part; ``kind`` only for the answer."""
         block_line = card_line
-        for token in _walk(list(tokens)):
-            block_line = _line(token) if token.map else block_line
+        for token in _walk(tokens):
+            block_line = self.line(token) if token.map else block_line
             if token.type in ("html_block", "html_inline"):
                 self.problem(
+                    RAW_HTML,
                     block_line,
-                    "DG030",
-                    f"raw HTML is not allowed: {token.content.strip()[:40]!r}",
-                    "write Markdown instead (**bold**, lists, tables); "
-                    "deckgen renders and sanitizes it",
+                    f"raw HTML is not allowed: {shown(token.content.strip(), 40)}",
+                    "write Markdown instead (**bold**, lists, tables); deckgen renders and "
+                    "sanitizes it",
                 )
             elif token.type == "link_open":
                 href = str(token.attrs.get("href", ""))
                 if ":" in href.split("/")[0] and not href.lower().startswith(_LINK_SCHEMES):
                     self.problem(
+                        BAD_LINK,
                         block_line,
-                        "DG031",
-                        f"link to {href[:40]!r} is not allowed",
+                        f"link to {shown(href, 40)} is not allowed",
                         "links may use http:, https: or mailto:",
                     )
             elif token.type == "image":
-                image = self.resolve_image(str(token.attrs.get("src", "")), block_line)
-                if image:
-                    yield image
-            elif token.type == "text" and MALFORMED.search(token.content):
+                self.resolve_image(str(token.attrs.get("src", "")), block_line)
+            elif token.type == "text" and (found := malformed(token.content)):
                 self.problem(
+                    MALFORMED_CLOZE,
                     block_line,
-                    "DG040",
-                    f"malformed cloze near {MALFORMED.search(token.content)[0]!r}",  # type: ignore[index]
+                    f"malformed cloze near {shown(found)}",
                     "write deletions as {{c1::text}} or {{c1::text::hint}}, numbered "
                     "from 1, not nested, closed with }}; write \\{{ for literal braces",
                 )
             elif token.type == "cloze_open" and kind is not Kind.CLOZE:
                 self.problem(
+                    MISPLACED_CLOZE,
                     block_line,
-                    "DG041",
                     "cloze deletion outside a .cloze card's answer",
                     "in a card's answer, add .cloze to its attributes; elsewhere remove the "
                     "{{c1::…}} (write \\{{ for literal braces)",
                 )
 
-    def resolve_image(self, src: str, line: int) -> Image | None:
+    def resolve_image(self, encoded: str, line: int) -> None:
         hint = "put the image in the deck folder (e.g. images/) and use a relative path"
         # markdown-it percent-encodes the path (图.png → %E5%9B%BE.png); the file has the name.
-        src, encoded = urllib.parse.unquote(src), src
-        if ":" in src.split("/")[0] or src.startswith(("/", "\\")):
-            self.problem(line, "DG032", f"image {src!r} is not a relative path", hint)
-            return None
-        path = (self.path.parent / src).resolve()
-        if not path.is_relative_to(self.deck_dir.resolve()):
-            self.problem(line, "DG032", f"image {src!r} is outside the deck folder", hint)
-            return None
-        if not path.is_file():
-            self.problem(line, "DG033", f"image {src!r} not found", hint)
-            return None
-        return Image(src=encoded, path=path, location=Location(self.path, line))
-
-    def check_cloze(self, kind: Kind | None, numbers: tuple[int, ...], line: int) -> None:
-        if kind is Kind.CLOZE and not numbers:
+        src = urllib.parse.unquote(encoded)
+        if any(not c.isprintable() for c in src):
             self.problem(
-                line,
-                "DG042",
-                "cloze card has no deletion",
-                "mark what to hide in the answer as {{c1::text}}",
+                BAD_IMAGE_PATH, line, f"image path {shown(src)} has control characters", hint
             )
+            return
+        if ":" in src.split("/")[0] or src.startswith(("/", "\\")):
+            self.problem(BAD_IMAGE_PATH, line, f"image {shown(src)} is not a relative path", hint)
+            return
+        path = self.path.parent / src
+        if not is_inside(path, self.deck_dir):
+            self.problem(
+                BAD_IMAGE_PATH, line, f"image {shown(src)} is outside the deck folder", hint
+            )
+            return
+        if not path.exists() and not path.is_symlink():
+            self.problem(NO_IMAGE, line, f"image {shown(src)} not found", hint)
+            return
+        try:
+            data = read_bytes(path, inside=self.deck_dir, limit=IMAGE_BYTES)
+        except DeckgenError as error:
+            reason = error.problems[0].message.removeprefix("is ").removeprefix("cannot read: ")
+            outside = error.problems[0].code == "DG001"
+            message = (
+                f"image {shown(src)} is outside the deck folder"
+                if outside
+                else f"image {shown(src)}: {reason}"
+            )
+            self.problem(BAD_IMAGE_PATH, line, message, hint)
+            return
+        name = media_name(data, path)
+        self.media[encoded] = name
+        self.images.append(Image(src=encoded, path=path, media=name, location=self.location(line)))
+
+
+def parse_card(
+    source: CardText, *, deck_dir: Path, sources: frozenset[str] = frozenset()
+) -> tuple[Card | None, tuple[Problem, ...]]:
+    """One card's Markdown → the Card, or None and what is wrong with it."""
+    parser = _CardParser(source, deck_dir, sources)
+    card = parser.parse()
+    return card, tuple(parser.problems[:MAX_PROBLEMS_PER_FILE])
+
+
+def duplicate_ids(cards: list[Card]) -> Iterator[Problem]:
+    """DG011: the second and later card with an id another card has."""
+    seen: dict[str, Card] = {}
+    for card in cards:
+        if card.id in seen:
+            yield DUPLICATE_ID.at(
+                card.location,
+                f"duplicate card id {shown(card.id)}",
+                f"first used at {seen[card.id].location}; every card needs its own id",
+            )
+        else:
+            seen[card.id] = card
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:
@@ -361,28 +566,54 @@ def _walk(tokens: list[Token]) -> Iterator[Token]:
             yield from _walk(token.children)
 
 
-def _line(token: Token) -> int:
-    return token.map[0] + 1 if token.map else 0
+def _plain_text(tokens: list[Token]) -> Iterator[str]:
+    for token in tokens:
+        if token.children:
+            yield from _plain_text(token.children)
+        elif token.type in ("text", "code_inline", "code_block", "fence"):
+            yield token.content.replace(BRACE, "{")
+        elif token.type == "hardbreak":
+            yield "\n"
 
 
-def _key_line(token: Token, key: str) -> int:
-    for offset, text in enumerate(token.content.splitlines()):
-        if text.startswith(f"{key}:"):
-            return _line(token) + 1 + offset
-    return _line(token) + 1
+def _blocks(tokens: list[Token]) -> Iterator[str]:
+    """The plain text of each inline block (paragraph, heading, table cell)."""
+    for token in tokens:
+        if token.children:
+            yield "".join(
+                "\n"
+                if child.type in ("softbreak", "hardbreak")
+                else child.content.replace(BRACE, "{")
+                for child in token.children
+                if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+            )
 
 
-def _card_spans(tokens: list[Token]) -> Iterator[tuple[int, int]]:
-    """(start, end) token ranges of each card: a level-2 heading up to the next h1/h2."""
-    starts = [
-        i
-        for i, t in enumerate(tokens)
-        if t.type == "heading_open" and t.level == 0 and t.tag in ("h1", "h2")
-    ]
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(tokens)
-        if tokens[start].tag == "h2":
-            yield start, end
+def _bullet_lists(tokens: list[Token]) -> Iterator[int]:
+    """The number of items of each unordered list; ordered steps are not counted."""
+    counts: list[int] = []
+    for token in tokens:
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            counts.append(0 if token.type == "bullet_list_open" else -1)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            count = counts.pop()
+            if count >= 0:
+                yield count
+        elif token.type == "list_item_open" and counts and counts[-1] >= 0:
+            counts[-1] += 1
+
+
+def _clozes(tokens: list[Token]) -> Iterator[Cloze]:
+    """Every deletion in order, with its plain text (deletions do not nest)."""
+    opened: list[tuple[int, str, list[str]]] = []
+    for token in _walk(tokens):
+        if token.type == "cloze_open":
+            opened.append((token.meta["number"], token.meta["hint"], []))
+        elif token.type == "cloze_close" and opened:
+            number, hint, texts = opened.pop()
+            yield Cloze(number, "".join(texts), hint)
+        elif opened and token.type in ("text", "code_inline"):
+            opened[-1][2].append(token.content.replace(BRACE, "{"))
 
 
 def _top_level_blocks(tokens: list[Token]) -> Iterator[tuple[int, int]]:
@@ -393,84 +624,3 @@ def _top_level_blocks(tokens: list[Token]) -> Iterator[tuple[int, int]]:
         if depth == 0:
             yield start, index + 1
             start = index + 1
-
-
-def parse_file(path: Path, *, deck_dir: Path) -> list[Card]:
-    """Parse one card file; raise DeckgenError with all of its problems."""
-    parser = _FileParser(path, deck_dir)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise DeckgenError(
-            [
-                Problem(
-                    Location(path, line),
-                    "DG002",
-                    f"not valid UTF-8 ({error.reason} at byte {error.start})",
-                    "save the file as UTF-8",
-                )
-            ]
-        ) from None
-    cards = parser.parse(text.replace("\r\n", "\n").replace("\r", "\n"))
-    if parser.problems:
-        raise DeckgenError(parser.problems)
-    return cards
-
-
-def card_files(deck_dir: Path) -> list[Path]:
-    """The deck's card files, in build order."""
-    return sorted(
-        p for p in deck_dir.glob("*.md") if p.name not in NOT_CARD_FILES and not p.is_dir()
-    )
-
-
-def parse_deck(deck_dir: Path) -> Deck:
-    """Read deck.toml and every card file; raise DeckgenError with every problem found."""
-    config = load_config(deck_dir)
-    problems: list[Problem] = []
-    cards: list[Card] = []
-    files = card_files(deck_dir)
-    if not files:
-        problems.append(
-            Problem(
-                Location(deck_dir),
-                "DG004",
-                "no card files (*.md) in the deck",
-                "add one: deckgen new --theme NAME",
-            )
-        )
-    for path in files:
-        if not path.resolve().is_relative_to(deck_dir.resolve()):
-            # A symlink out of the deck: never read (and echo in messages) what it points to.
-            problems.append(
-                Problem(
-                    Location(path),
-                    "DG001",
-                    "card file is a link to a file outside the deck folder",
-                    "replace the link with the card file itself",
-                )
-            )
-            continue
-        try:
-            cards.extend(parse_file(path, deck_dir=deck_dir))
-        except DeckgenError as error:
-            problems.extend(error.problems)
-    seen: dict[str, Card] = {}
-    for card in cards:
-        if card.id in seen:
-            first = seen[card.id].location
-            problems.append(
-                Problem(
-                    card.location,
-                    "DG011",
-                    f"duplicate card id {card.id!r}",
-                    f"first used at {first}; every card needs its own id",
-                )
-            )
-        else:
-            seen[card.id] = card
-    if problems:
-        raise DeckgenError(problems)
-    return Deck(config=config, cards=tuple(cards), files=tuple(files))

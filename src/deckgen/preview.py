@@ -1,8 +1,8 @@
 """Deck folder → one self-contained HTML page: every card, front and back, in every variant.
 
-The page uses the decks' own templates and CSS, rendered by a small renderer
-for the part of Anki's template language that our templates use, so that no
-Anki is needed at preview time (tests compare it with Anki's own rendering).
+The page shows the notes exactly as the packages hold them: it runs the same
+stages as a build (and reuses its cache), then fills the decks' own templates
+with anki_template.py. Images are inlined, so the page is one file.
 """
 
 from __future__ import annotations
@@ -10,113 +10,21 @@ from __future__ import annotations
 import base64
 import html
 import mimetypes
-import re
 import string
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from deckgen import __version__, notetypes
-from deckgen.errors import DeckgenError, Location, Problem, Severity
-from deckgen.model import Card, Deck, Kind
+from deckgen.anki_template import TemplateError, render_template
+from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity
+from deckgen.files import read_bytes, write_atomically
+from deckgen.model import FIELDS, Card, Kind, Note
 from deckgen.notetypes import NoteType, Template, note_type
 
-if TYPE_CHECKING:
-    from deckgen.convert import Phrase
-
-_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-# Anki: the content ends at the first "::"; everything after it up to "}}" is the hint.
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
-# Anki counts a field holding only whitespace, <br> or <div> tags as empty.
-_EMPTY = re.compile(r"(?:[ \t\n\r\f\v]|</?(?:br|div) ?/?>)*", re.IGNORECASE)
-
-
-class TemplateError(ValueError):
-    """A card template uses syntax this renderer (and so the preview) does not know."""
-
-
-def render_template(
-    template: str,
-    fields: Mapping[str, str],
-    *,
-    tags: Sequence[str] = (),
-    ordinal: int = 1,
-    answer: bool = False,
-    front_side: str = "",
-) -> str:
-    """Render an Anki card template: {{Field}}, {{#F}}/{{^F}}…{{/F}}, {{cloze:F}}, {{Tags}}.
-
-    ordinal is the cloze number of the card (1 for the first card); answer
-    reveals the active deletions; front_side is what {{FrontSide}} shows.
-    """
-    special = {"Tags": " ".join(sorted(tags, key=str.casefold)), "FrontSide": front_side}
-
-    def value(name: str) -> str:
-        if name in fields:
-            return fields[name]
-        if name in special:
-            return special[name]
-        raise TemplateError(f"unknown field {{{{{name}}}}}")
-
-    out: list[str] = []
-    sections: list[tuple[str, bool]] = []
-    position = 0
-    for match in _TAG.finditer(template):
-        shown = all(on for _, on in sections)
-        if shown:
-            out.append(template[position : match.start()])
-        position = match.end()
-        tag = match[1].strip()
-        if tag[:1] in ("#", "^"):
-            name = tag[1:].strip()
-            filled = not _EMPTY.fullmatch(value(name))
-            sections.append((name, filled == (tag[0] == "#")))
-        elif tag[:1] == "/":
-            if not sections or sections[-1][0] != tag[1:].strip():
-                raise TemplateError(f"{{{{{tag}}}}} closes no open section")
-            sections.pop()
-        elif shown:
-            filter_name, _, name = tag.rpartition(":")
-            if filter_name == "cloze":
-                out.append(_cloze(value(name.strip()), ordinal, answer))
-            elif filter_name:
-                raise TemplateError(f"filter {filter_name!r} is not supported by the preview")
-            else:
-                out.append(value(name))
-    if sections:
-        raise TemplateError(f"{{{{#{sections[-1][0]}}}}} is never closed")
-    out.append(template[position:])
-    return "".join(out)
-
-
-def _cloze(text: str, ordinal: int, answer: bool) -> str:
-    """Anki's cloze filter: the card's deletions blank (or revealed), the others shown."""
-
-    def replace(match: re.Match[str]) -> str:
-        number, content, hint = int(match[1]), match[2], match[3]
-        if number != ordinal:
-            return f'<span class="cloze-inactive" data-ordinal="{number}">{content}</span>'
-        if answer:
-            return f'<span class="cloze" data-ordinal="{number}">{content}</span>'
-        return (
-            f'<span class="cloze" data-cloze="{_attribute(content)}" '
-            f'data-ordinal="{number}">[{hint or "..."}]</span>'
-        )
-
-    return _CLOZE.sub(replace, text)
-
-
-_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
-
-
-def _attribute(text: str) -> str:
-    """Escape like Anki does for data-cloze: every non-alphanumeric Latin-1 character."""
-    return "".join(
-        _NAMED.get(c, c if ord(c) > 255 or (c.isascii() and c.isalnum()) else f"&#x{ord(c):X};")
-        for c in text
-    )
+BAD_TEMPLATE = Rule("DG062", Severity.ERROR, "a template uses what the preview cannot render")
+RULES = (BAD_TEMPLATE,)
 
 
 @dataclass(frozen=True)
@@ -133,27 +41,33 @@ class Face:
     back: str
 
 
-def preview_faces(deck: Deck, phrases: Sequence[Phrase]) -> list[Face]:
+def preview_faces(
+    cards: Sequence[tuple[Card, Sequence[Note]]], variants: Sequence[str]
+) -> list[Face]:
     """Every card of every note in every variant, in deck order, images inlined."""
-    from deckgen.build import note_fields
-    from deckgen.convert import Converter
-    from deckgen.render import render_card
+    from deckgen.sanitize import sanitize_html
 
-    rendered = [render_card(card) for card in deck.cards]
-    images = {m.name: _data_uri(m.path) for item in rendered for m in item.media}
+    images = {i.media: _data_uri(i.path) for card, _ in cards for i in card.images}
     faces = []
-    for variant in deck.config.variants:
-        convert = Converter(variant.opencc, list(phrases))
-        for item in rendered:
-            values, tags = note_fields(item, deck.config, variant, convert)
-            values = {name: _inline_images(text, images) for name, text in values.items()}
-            for ordinal, name, template in _cards(item.card, note_type(item.card.kind)):
+    for variant in variants:
+        for card, notes in cards:
+            note = next(n for n in notes if n.variant == variant)
+            values = {
+                name: sanitize_html(value, media=images)
+                for name, value in zip(FIELDS[card.kind], note.fields, strict=True)
+            }
+            for ordinal, name, template in _cards(card, note_type(card.kind)):
                 number = ordinal + 1
-                front = render_template(template.front, values, tags=tags, ordinal=number)
+                front = render_template(template.front, values, tags=note.tags, ordinal=number)
                 back = render_template(
-                    template.back, values, tags=tags, ordinal=number, answer=True, front_side=front
+                    template.back,
+                    values,
+                    tags=note.tags,
+                    ordinal=number,
+                    answer=True,
+                    front_side=front,
                 )
-                faces.append(Face(item.card, variant.name, name, ordinal, front, back))
+                faces.append(Face(card, variant, name, ordinal, front, back))
     return faces
 
 
@@ -168,26 +82,19 @@ def _cards(card: Card, kind: NoteType) -> Iterator[tuple[int, str, Template]]:
 
 def _data_uri(path: Path) -> str:
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    return f"data:{mime};base64,{base64.b64encode(read_bytes(path)).decode('ascii')}"
 
 
-def _inline_images(text: str, images: Mapping[str, str]) -> str:
-    # Our image render rule writes exactly src="<media name>"; names are content hashes.
-    for name, uri in images.items():
-        text = text.replace(f'src="{name}"', f'src="{uri}"')
-    return text
-
-
-def render_page(deck: Deck, faces: Sequence[Face]) -> str:
+def render_page(title: str, script: str, cards: Sequence[Card], faces: Sequence[Face]) -> str:
     """The whole page: the note types' CSS, then one section per note, cards side by side."""
-    variants = [variant.name for variant in deck.config.variants]
+    variants = list(dict.fromkeys(face.variant for face in faces))
     # card id → card name (Card 1, Cloze 2, …) → that card's faces, in page order
-    cards: dict[str, dict[str, list[Face]]] = {}
+    grouped: dict[str, dict[str, list[Face]]] = {}
     for face in faces:
-        cards.setdefault(face.card.id, {}).setdefault(face.name, []).append(face)
+        grouped.setdefault(face.card.id, {}).setdefault(face.name, []).append(face)
     sections = []
-    for card in deck.cards:
-        rows = [_render_card(name, group) for name, group in cards.get(card.id, {}).items()]
+    for card in cards:
+        rows = [_render_card(name, group) for name, group in grouped.get(card.id, {}).items()]
         sections.append(
             f'<section class="preview-note" id="{card.id}">\n'
             f'<h2><a href="#{card.id}">{card.id}</a> <span class="preview-kind">'
@@ -196,19 +103,24 @@ def render_page(deck: Deck, faces: Sequence[Face]) -> str:
             + "".join(rows)
             + "</section>\n"
         )
+    notes, anki_cards = len(cards), sum(card.anki_cards for card in cards)
     page = string.Template((notetypes.templates_dir() / "preview.html").read_text("utf-8"))
     return page.substitute(
-        title=html.escape(deck.config.title),
-        script=deck.config.script,
+        title=html.escape(title),
+        script=script,
         summary=html.escape(
-            f"{len(deck.cards)} notes, {len(cards)} cards, in {', '.join(variants)}"
+            f"{_count(notes, 'note')}, {_count(anki_cards, 'card')} each, in {', '.join(variants)}"
         ),
         version=__version__,
-        columns=len(variants),
+        columns=max(len(variants), 1),
         card_css=note_type(Kind.BASIC).css,
         page_css=(notetypes.templates_dir() / "preview.css").read_text("utf-8"),
         notes="".join(sections),
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _render_card(name: str, faces: Sequence[Face]) -> str:
@@ -244,59 +156,48 @@ class PreviewSummary:
     warnings: tuple[Problem, ...]
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.notes} notes, {self.cards} cards, in {', '.join(self.variants)}"
+        return (
+            f"{self.path}: {_count(self.notes, 'note')}, {_count(self.cards, 'card')} each, "
+            f"in {', '.join(self.variants)}"
+        )
 
 
-def write_preview(deck_dir: Path, *, out: Path) -> PreviewSummary:
-    """Check the deck and write its preview page to out.
+def write_preview(deck_dir: Path, *, out: Path, cache_dir: Path | None = None) -> PreviewSummary:
+    """Check the deck and write its preview page to ``out``.
 
     Raises DeckgenError (nothing written) if check finds errors; warnings are returned.
     """
     from deckgen.build import check
 
-    checked = check(deck_dir)
+    checked = check(deck_dir, cache_dir=cache_dir)
     errors = [p for p in checked.problems if p.severity is Severity.ERROR]
     if errors:
         raise DeckgenError(errors)
+    config = checked.deck.config
+    variants = tuple(variant.name for variant in config.variants)
+    cards = [(r.card, r.notes) for r in checked.results if r.card is not None]
     try:
-        faces = preview_faces(checked.deck, checked.phrases)
+        faces = preview_faces(cards, variants)
     except TemplateError as error:
         raise DeckgenError(
             [
-                Problem(
+                BAD_TEMPLATE.at(
                     Location(notetypes.templates_dir()),
-                    "DG062",
                     f"template: {error}",
                     "the preview renders {{Field}}, {{#Field}}…{{/Field}}, {{^Field}}, "
                     "{{cloze:Field}}, {{Tags}} and {{FrontSide}}; fix the template",
                 )
             ]
         ) from None
-    page = render_page(checked.deck, faces)
+    page = render_page(config.title, config.script, [c for c, _ in cards], faces)
     # Replace the page at once, so that a browser reloading it never sees half of it.
-    partial = out.with_name(out.name + ".partial")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(page, "utf-8")
-        partial.replace(out)
-    except OSError as error:
-        raise DeckgenError(
-            [
-                Problem(
-                    Location(out),
-                    "DG050",
-                    f"cannot write the preview: {error.strerror}",
-                    "choose another file with --out",
-                )
-            ]
-        ) from None
-    variants = tuple(variant.name for variant in checked.deck.config.variants)
+    write_atomically(out, page.encode("utf-8"))
     return PreviewSummary(
         out,
-        len(checked.deck.cards),
-        len(faces) // len(variants),
+        len(cards),
+        len(faces) // max(len(variants), 1),
         variants,
-        tuple(p for p in checked.problems if p.code != "DG301"),
+        tuple(p for p in checked.problems if p.severity is Severity.WARNING),
     )
 
 
@@ -310,18 +211,24 @@ class Rebuild:
     """The problems (or the template error) that stopped this rebuild; "" if none."""
 
 
-def rebuild_preview(deck_dir: Path, *, out: Path, changed: Sequence[Path] = ()) -> Rebuild:
+def rebuild_preview(
+    deck_dir: Path, *, out: Path, changed: Sequence[Path] = (), cache_dir: Path | None = None
+) -> Rebuild:
     """Re-read templates and deck and rewrite the page; report failures instead of raising."""
     note_type.cache_clear()  # the templates may be what changed
     try:
-        summary = write_preview(deck_dir, out=out)
+        summary = write_preview(deck_dir, out=out, cache_dir=cache_dir)
     except DeckgenError as error:
         return Rebuild(tuple(changed), None, "\n".join(p.format() for p in error.problems))
     return Rebuild(tuple(changed), summary, "")
 
 
 def watch_preview(
-    deck_dir: Path, *, out: Path, stop_event: threading.Event | None = None
+    deck_dir: Path,
+    *,
+    out: Path,
+    stop_event: threading.Event | None = None,
+    cache_dir: Path | None = None,
 ) -> Iterator[Rebuild]:
     """Rebuild the page after every saved change in the deck folder or the templates.
 
@@ -329,11 +236,15 @@ def watch_preview(
     """
     import watchfiles
 
-    ignored = {out.resolve(), out.resolve().with_name(out.name + ".partial")}
     default = watchfiles.DefaultFilter()
 
     def wanted(change: watchfiles.Change, path: str) -> bool:
-        return Path(path).resolve() not in ignored and default(change, path)
+        # deckgen's own temporary files (the page's, the cache's) start with a dot.
+        return (
+            not Path(path).name.startswith(".")
+            and Path(path).resolve() != out.resolve()
+            and default(change, path)
+        )
 
     for changes in watchfiles.watch(
         deck_dir,
@@ -346,4 +257,4 @@ def watch_preview(
         added = {path for change, path in changes if change is watchfiles.Change.added}
         deleted = {path for change, path in changes if change is watchfiles.Change.deleted}
         changed = sorted(Path(path) for path in {p for _, p in changes} - (added & deleted))
-        yield rebuild_preview(deck_dir, out=out, changed=changed)
+        yield rebuild_preview(deck_dir, out=out, changed=changed, cache_dir=cache_dir)

@@ -1,4 +1,4 @@
-"""Card-quality rules (DG100–DG109, DG043), after Wozniak's 20 rules and Matuschak.
+"""Card-quality rules (DG1xx, DG043), after Wozniak's 20 rules and Matuschak.
 
 Each takes one card and yields Problems; docs/rules.md shows a bad and a good
 example of each.
@@ -11,19 +11,11 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from deckgen.check import (
-    ERROR,
-    WARNING,
-    CardRule,
-    CheckContext,
-    letters,
-    problem_at,
-    reading_length,
-    text_lines,
-)
-from deckgen.errors import Location, Problem
-from deckgen.model import Card, Field, Kind
+from deckgen.cardtext import CheckContext, letters, reading_length, text_lines
+from deckgen.errors import Location, Problem, Rule, Severity
+from deckgen.model import Card, Kind
 
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 PLACEHOLDER = "【TODO"
 """How every placeholder that ``deckgen new`` writes starts (DG100)."""
 MAX_ANSWER_LENGTH = 40
@@ -41,18 +33,16 @@ _CLAUSE = re.compile(r"[，,；;]")
 _LAST_AND = re.compile(r"和|与|與|及|或")
 
 
-def placeholders(card: Card) -> Iterator[Problem]:
+def placeholders(card: Card, context: CheckContext) -> Iterator[Problem]:
     """DG100: placeholder text from ``deckgen new`` still in the card."""
     for path, line, text in text_lines(card):
         start = text.find(PLACEHOLDER)
         if start >= 0:
             end = text.find("】", start)
-            yield Problem(
+            yield PLACEHOLDER_LEFT.at(
                 Location(path, line),
-                "DG100",
                 f"placeholder text left in card: {text[start : end + 1 if end > 0 else None]!r}",
                 "replace every 【TODO：…】 with the card's real text",
-                ERROR,
             )
 
 
@@ -61,10 +51,8 @@ def answer_too_long(card: Card, context: CheckContext) -> Iterator[Problem]:
         return
     length = reading_length(card.answer.text)
     if length > MAX_ANSWER_LENGTH:
-        yield problem_at(
-            card.answer,
-            "DG101",
-            WARNING,
+        yield ANSWER_TOO_LONG.at(
+            card.answer.location,
             f"answer has {length} characters (more than {MAX_ANSWER_LENGTH}): "
             "too long for one idea",
             "keep the answer to a phrase or one sentence; move background to the note",
@@ -74,38 +62,13 @@ def answer_too_long(card: Card, context: CheckContext) -> Iterator[Problem]:
 def enumeration(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.kind is Kind.CLOZE:
         return
-    items = max([0, *_bullet_items(card.answer), *map(_enumerated, _paragraphs(card.answer))])
+    items = max([0, *card.answer.bullet_lists, *map(_enumerated, card.answer.blocks)])
     if items > MAX_ENUMERATION:
-        yield problem_at(
-            card.answer,
-            "DG102",
-            WARNING,
+        yield ENUMERATION.at(
+            card.answer.location,
             f"answer enumerates {items} items: hard to recall as a set",
             "split it into one card per item, or make it a .cloze card",
         )
-
-
-def _bullet_items(part: Field) -> Iterator[int]:
-    """The number of items of each bullet (unordered) list; ordered steps are fine."""
-    lists: list[list[int]] = []
-    for token in part.tokens:
-        if token.type in ("bullet_list_open", "ordered_list_open"):
-            lists.append([0 if token.type == "bullet_list_open" else -1])
-        elif token.type in ("bullet_list_close", "ordered_list_close"):
-            yield lists.pop()[0]
-        elif token.type == "list_item_open" and lists and lists[-1][0] >= 0:
-            lists[-1][0] += 1
-
-
-def _paragraphs(part: Field) -> Iterator[str]:
-    """The plain text of each inline block (paragraph, heading, table cell)."""
-    for token in part.tokens:
-        if token.children:
-            yield "".join(
-                "\n" if child.type in ("softbreak", "hardbreak") else child.content
-                for child in token.children
-                if child.type in ("text", "code_inline", "softbreak", "hardbreak")
-            )
 
 
 def _enumerated(text: str) -> int:
@@ -125,10 +88,8 @@ def yes_no_question(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.kind is Kind.CLOZE:
         return
     if _ENDS_IN_MA.search(text) or (_WHETHER.search(text) and not _OPEN_QUESTION.search(text)):
-        yield problem_at(
-            card.question,
-            "DG103",
-            WARNING,
+        yield YES_NO.at(
+            card.question.location,
             "yes/no question: a coin toss, not recall",
             "ask for the thing itself: '…是什么？', '为什么…？', '如何…？'",
         )
@@ -149,89 +110,82 @@ def gives_away(card: Card, context: CheckContext) -> Iterator[Problem]:
         if reading_length(repeated) < MIN_REPEATED:
             return
         message = f"the answer repeats {repeated!r} from the question"
-    yield problem_at(
-        card.answer,
-        "DG104",
-        WARNING,
+    yield GIVES_AWAY.at(
+        card.answer.location,
         message,
         "answer with only the thing asked for; reword the question if it gives the answer away",
     )
 
 
-def missing_annotations(card: Card, context: CheckContext) -> Iterator[Problem]:
+def missing_quote(card: Card, context: CheckContext) -> Iterator[Problem]:
     if not card.quotes:
-        yield problem_at(
-            card,
-            "DG105",
-            WARNING,
+        yield NO_QUOTE.at(
+            card.location,
             "card has no source quote",
             "add the sentence it rests on as a '> quote' (verbatim)",
         )
+
+
+def missing_note(card: Card, context: CheckContext) -> Iterator[Problem]:
     if card.note is None:
-        yield problem_at(
-            card,
-            "DG106",
-            WARNING,
+        yield NO_NOTE.at(
+            card.location,
             "card has no note",
             "add '::: note' … ':::' saying why it matters or how to apply it",
         )
 
 
-def cloze_shape(card: Card, context: CheckContext) -> Iterator[Problem]:
-    if card.kind is not Kind.CLOZE or not card.cloze_numbers:
-        return
+def cloze_gaps(card: Card, context: CheckContext) -> Iterator[Problem]:
     numbers = sorted(set(card.cloze_numbers))
-    if numbers != list(range(1, len(numbers) + 1)):
-        yield problem_at(
-            card.answer,
-            "DG043",
-            ERROR,
+    if card.kind is Kind.CLOZE and numbers and numbers != list(range(1, len(numbers) + 1)):
+        yield CLOZE_GAPS.at(
+            card.answer.location,
             f"cloze numbers {numbers} have gaps or do not start at 1",
             "number deletions c1, c2, c3 … without gaps",
         )
-    if len(numbers) > MAX_CLOZE_NUMBERS:
-        yield problem_at(
-            card.answer,
-            "DG107",
-            WARNING,
+
+
+def too_many_deletions(card: Card, context: CheckContext) -> Iterator[Problem]:
+    numbers = set(card.cloze_numbers)
+    if card.kind is Kind.CLOZE and len(numbers) > MAX_CLOZE_NUMBERS:
+        yield TOO_MANY_DELETIONS.at(
+            card.answer.location,
             f"{len(numbers)} cards from one note: too many deletions",
             "split the sentence, or give related deletions the same number",
         )
+
+
+def deletion_hides_too_much(card: Card, context: CheckContext) -> Iterator[Problem]:
+    if card.kind is not Kind.CLOZE:
+        return
     # Each number is one card, hiding only its own deletions.
     hidden_by_number: Counter[int] = Counter()
-    for number, text in _cloze_text(card.answer):
-        hidden_by_number[number] += reading_length(text)
+    for cloze in card.answer.clozes:
+        hidden_by_number[cloze.number] += reading_length(cloze.text)
     hidden = max(hidden_by_number.values(), default=0)
     total = reading_length(card.answer.text)
     if total and hidden / total > MAX_CLOZE_SHARE:
-        yield problem_at(
-            card.answer,
-            "DG108",
-            WARNING,
+        yield HIDES_TOO_MUCH.at(
+            card.answer.location,
             f"a deletion hides {hidden} of {total} characters: too little context",
             "hide only the key words; the rest of the sentence is the cue",
         )
 
 
-def _cloze_text(part: Field) -> Iterator[tuple[int, str]]:
-    """(cloze number, text) for every run of text inside a deletion."""
-    for token in part.tokens:
-        numbers: list[int] = []
-        for child in token.children or ():
-            if child.type == "cloze_open":
-                numbers.append(child.meta["number"])
-            elif child.type == "cloze_close":
-                numbers.pop()
-            elif numbers and child.type in ("text", "code_inline"):
-                yield numbers[-1], child.content
-
-
-RULES: dict[CardRule, frozenset[str]] = {
-    answer_too_long: frozenset({"DG101"}),
-    enumeration: frozenset({"DG102"}),
-    yes_no_question: frozenset({"DG103"}),
-    gives_away: frozenset({"DG104"}),
-    missing_annotations: frozenset({"DG105", "DG106"}),
-    cloze_shape: frozenset({"DG043", "DG107", "DG108"}),
-}
-"""Each rule and the codes it can report."""
+PLACEHOLDER_LEFT = Rule("DG100", ERROR, "placeholder text left in card", placeholders)
+ANSWER_TOO_LONG = Rule("DG101", WARNING, "answer too long for one idea", answer_too_long)
+ENUMERATION = Rule("DG102", WARNING, "unordered enumeration in an answer", enumeration)
+YES_NO = Rule("DG103", WARNING, "yes/no question", yes_no_question)
+GIVES_AWAY = Rule("DG104", WARNING, "question and answer repeat each other", gives_away)
+NO_QUOTE = Rule("DG105", WARNING, "card has no source quote", missing_quote)
+NO_NOTE = Rule("DG106", WARNING, "card has no note", missing_note)
+CLOZE_GAPS = Rule("DG043", ERROR, "cloze numbers have gaps", cloze_gaps)
+TOO_MANY_DELETIONS = Rule("DG107", WARNING, "too many deletions in one note", too_many_deletions)
+HIDES_TOO_MUCH = Rule(
+    "DG108", WARNING, "a deletion hides most of the sentence", deletion_hides_too_much
+)
+RULES = (
+    ANSWER_TOO_LONG, ENUMERATION, YES_NO, GIVES_AWAY, NO_QUOTE, NO_NOTE, CLOZE_GAPS,
+    TOO_MANY_DELETIONS, HIDES_TOO_MUCH,
+)  # fmt: skip
+"""The card rules, run on every card that has no placeholder left (PLACEHOLDER_LEFT)."""

@@ -9,17 +9,21 @@ or changed per card, so line endings, a BOM and trailing spaces stay as they wer
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.errors import DeckgenError, Location, Problem, fail
+from deckgen.errors import DeckgenError, Location, Rule, Severity, fail
+from deckgen.files import card_files, read_bytes, write_atomically
 from deckgen.lock import LOCK_NAME, read_lock
 from deckgen.model import Kind
-from deckgen.parse import card_files, markdown_parser
 from deckgen.quality import PLACEHOLDER
+
+ERROR = Severity.ERROR
+BAD_THEME_NAME = Rule("DG070", ERROR, "cannot make card ids from the file name")
+NO_THEME = Rule("DG071", ERROR, "no such theme file, or --deck for a file that exists")
+CHANGED_MEANWHILE = Rule("DG072", ERROR, "a card file changed while deckgen was writing ids")
+RULES = (BAD_THEME_NAME, NO_THEME, CHANGED_MEANWHILE)
 
 _BOM = b"\xef\xbb\xbf"
 _THEME = re.compile(r"^(?:\d+-)?([a-z0-9]+(?:-[a-z0-9]+)*)$")
@@ -89,9 +93,9 @@ def new_card(
     prefix = _id_prefix(file.stem)
     if prefix is None:
         raise fail(
+            BAD_THEME_NAME,
             file,
             0,
-            "DG070",
             f"cannot make card ids from the file name {file.name!r}",
             "name theme files like 07-new-topic.md (lowercase ASCII, digits, '-')",
         )
@@ -100,26 +104,26 @@ def new_card(
     if file.is_file():
         if subdeck is not None:
             raise fail(
+                NO_THEME,
                 file,
                 0,
-                "DG071",
                 f"--deck is only for a new theme file, and {file.name} exists",
                 "its subdeck is the 'deck:' key of its front matter; leave out --deck",
             )
-        raw = file.read_bytes()
+        raw = read_bytes(file, inside=deck_dir)
         newline = b"\r\n" if b"\r\n" in raw else b"\n"
         ending = b"" if not raw or raw.endswith((b"\n", b"\r")) else newline
         added = ending + newline + card.replace("\n", newline.decode()).encode()
         line = raw.count(b"\n") + (1 if ending else 0) + 3  # the heading
-        _replace(file, raw + added)
+        write_atomically(file, raw + added)
         return NewCard(card_id, kind, Location(file, line), created_file=False)
     if subdeck is None:
         known = [p.stem for p in card_files(deck_dir)]
         close = difflib.get_close_matches(file.stem, known, n=1)
         raise fail(
+            NO_THEME,
             file,
             0,
-            "DG071",
             f"no theme file {file.name} in {deck_dir}",
             f"did you mean --theme {close[0]}? To start a new theme, add --deck NAME"
             if close
@@ -128,10 +132,14 @@ def new_card(
     import yaml
 
     # yaml quotes a name only where it must ("a: b"), so that it stays one string.
-    front_matter = yaml.safe_dump({"deck": subdeck}, allow_unicode=True, width=1000)
-    header = f"---\n{front_matter}---\n\n# {subdeck.split('::')[-1]}\n\n"
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(header + card, "utf-8", newline="")
+    name = subdeck.split("::")[-1].strip()
+    tag = "".join(c for c in name if not c.isspace() and c not in "<>&\"'")
+    matter = {"deck": subdeck, "tags": [tag] if tag else []}
+    front_matter = yaml.safe_dump(
+        matter, allow_unicode=True, width=1000, default_flow_style=None, sort_keys=False
+    )
+    header = f"---\n{front_matter}---\n\n# {name}\n\n"
+    write_atomically(file, (header + card).encode())
     return NewCard(card_id, kind, Location(file, header.count("\n") + 2), created_file=True)
 
 
@@ -145,12 +153,19 @@ def known_ids(deck_dir: Path) -> set[str]:
     """Every id in the deck's card files and in its last build (retired ids stay taken)."""
     ids: set[str] = set()
     for path in card_files(deck_dir):
-        ids.update(_ID_IN_ATTRS.findall(path.read_bytes().decode("utf-8", "replace")))
-    lock = deck_dir / LOCK_NAME
-    if lock.is_file():
-        previous = read_lock(lock)
-        ids.update(previous.cards, previous.retired)
+        ids.update(_ID_IN_ATTRS.findall(_read(path, deck_dir).decode("utf-8", "replace")))
+    previous = read_lock(deck_dir / LOCK_NAME)
+    ids.update(previous.cards, previous.legacy, (key.split("/")[0] for key in previous.retired))
     return ids
+
+
+def _read(path: Path, deck_dir: Path) -> bytes:
+    """A card file's bytes; a file that build would refuse (a link out, a FIFO) is skipped
+    here and reported by check, so that every command agrees on what belongs to the deck."""
+    try:
+        return read_bytes(path, inside=deck_dir)
+    except DeckgenError:
+        return b""
 
 
 def _new_id(prefix: str, taken: set[str]) -> str:
@@ -163,44 +178,60 @@ def _new_id(prefix: str, taken: set[str]) -> str:
 
 
 def missing_ids(deck_dir: Path) -> list[MissingId]:
-    """Every card heading in the deck's files without an id, with the id it would get."""
+    """Every card heading in the deck's files without an id, with the id it would get.
+
+    Cards are found as the build finds them (parse.read_card_file); a file the build
+    would refuse is left alone here, and reported by check.
+    """
+    from deckgen.markdown import markdown_parser
+    from deckgen.parse import read_card_file
+
     taken = known_ids(deck_dir)
     found: list[MissingId] = []
     for path in card_files(deck_dir):
-        text = path.read_bytes().decode("utf-8-sig", "replace")
-        tokens = markdown_parser().parse(text.replace("\r\n", "\n").replace("\r", "\n"))
         prefix = _id_prefix(path.stem) or "card"
-        found += [
-            MissingId(
-                Location(path, token.map[0] + 1),
-                tokens[index + 1].content,
-                _new_id(prefix, taken),
-                has_attrs=bool(token.attrs),
+        for card in read_card_file(path, deck_dir=deck_dir).cards:
+            tokens = markdown_parser().parse(card.text)
+            heading = next(i for i, t in enumerate(tokens) if t.type == "heading_open")
+            token = tokens[heading]
+            if "id" in token.attrs or token.map is None:
+                continue
+            found.append(
+                MissingId(
+                    Location(path, card.line + token.map[0]),
+                    tokens[heading + 1].content,
+                    _new_id(prefix, taken),
+                    has_attrs=bool(token.attrs),
+                )
             )
-            for index, token in enumerate(tokens)
-            if token.type == "heading_open" and token.tag == "h2" and token.level == 0
-            if token.map and "id" not in token.attrs
-        ]
     return found
 
 
-def stamp_ids(missing: list[MissingId], *, force: bool = False) -> None:
+def write_ids(missing: list[MissingId], *, deck_dir: Path) -> None:
     """Write each missing id into its file; change nothing else, byte for byte.
 
-    Refuses (DG072, nothing written) any file with uncommitted changes unless ``force``.
+    Each file is replaced at once; one that changed since its ids were found (an
+    editor saving it meanwhile) is refused (DG072) and left as it is.
     """
     by_file: dict[Path, list[MissingId]] = {}
     for item in missing:
         by_file.setdefault(item.location.path, []).append(item)
-    if not force:
-        problems = [p for path in by_file if (p := _uncommitted(path)) is not None]
-        if problems:
-            raise DeckgenError(problems)
-    for path, items in by_file.items():
-        _replace(path, _stamped(path.read_bytes(), items))
+    stamped = {
+        path: _stamped(read_bytes(path, inside=deck_dir), items) for path, items in by_file.items()
+    }
+    for path, (before, after) in stamped.items():
+        if read_bytes(path, inside=deck_dir) != before:
+            raise fail(
+                CHANGED_MEANWHILE,
+                path,
+                0,
+                f"{path.name} changed while deckgen was writing ids into it",
+                "run 'deckgen ids --fix' again",
+            )
+        write_atomically(path, after)
 
 
-def _stamped(raw: bytes, items: list[MissingId]) -> bytes:
+def _stamped(raw: bytes, items: list[MissingId]) -> tuple[bytes, bytes]:
     bom = raw.startswith(_BOM)
     lines = raw[len(_BOM) :].splitlines(keepends=True) if bom else raw.splitlines(keepends=True)
     for item in sorted(items, key=lambda i: i.location.line, reverse=True):
@@ -216,36 +247,4 @@ def _stamped(raw: bytes, items: list[MissingId]) -> bytes:
             heading = lines[index]
             newline = heading[len(heading.rstrip(b"\r\n")) :] or b"\n"
             lines.insert(index, f"{{#{item.new_id}}}".encode() + newline)
-    return (_BOM if bom else b"") + b"".join(lines)
-
-
-def _uncommitted(path: Path) -> Problem | None:
-    try:
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--", path.name],
-            cwd=path.parent,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        status = None
-    if status is None or status.returncode != 0:
-        message = f"{path.name} is not in a git work tree: its changes cannot be reviewed"
-    elif status.stdout.strip():
-        message = f"{path.name} has uncommitted changes"
-    else:
-        return None
-    return Problem(
-        Location(path),
-        "DG072",
-        message,
-        "commit or stash it first so that the rewrite is easy to review, or pass --force",
-    )
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write beside the file, then rename: an interrupted write never truncates a card file."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    return raw, (_BOM if bom else b"") + b"".join(lines)

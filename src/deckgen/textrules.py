@@ -9,41 +9,42 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from deckgen.check import ERROR, WARNING, CardRule, CheckContext, problem_at, text_lines
-from deckgen.errors import Location, Problem
+from deckgen.cardtext import CheckContext, converted_lines, text_lines
+from deckgen.errors import Location, Problem, Rule, Severity
 from deckgen.model import Card
 
 if TYPE_CHECKING:
     from deckgen.convert import Phrase
 
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
-def quote_verbatim(card: Card, context: CheckContext) -> Iterator[Problem]:
+
+def quotes_verbatim(cards: Sequence[Card], context: CheckContext) -> Iterator[Problem]:
+    """DG110, over the deck: every quote found verbatim in one of the --source files."""
     if not context.sources:
         return
     texts = list(context.sources.values())
-    for quote in card.quotes:
-        wanted = "".join(quote.text.split())
-        if wanted and not any(wanted in text for text in texts):
-            names = ", ".join(p.name for p in context.sources)
-            found = _found_prefix(wanted, texts)
-            where = (
-                f"; it matches up to '…{wanted[max(0, found - 8) : found]}' "
-                f"and then has '{wanted[found : found + 8]}…'"
-                if found
-                else ""
-            )
-            yield problem_at(
-                quote,
-                "DG110",
-                ERROR,
-                f"quote not found verbatim in {names}{where}",
-                "copy the sentence exactly, punctuation included (the article "
-                "uses half-width , ? :); quote one contiguous passage per '>' block",
-            )
+    names = ", ".join(p.name for p in context.sources)
+    for card in cards:
+        for quote in card.quotes:
+            wanted = "".join(quote.text.split())
+            if wanted and not any(wanted in text for text in texts):
+                found = _found_prefix(wanted, texts)
+                where = (
+                    f"; it matches up to '…{wanted[max(0, found - 8) : found]}' "
+                    f"and then has '{wanted[found : found + 8]}…'"
+                    if found
+                    else ""
+                )
+                yield NOT_VERBATIM.at(
+                    quote.location,
+                    f"quote not found verbatim in {names}{where}",
+                    "copy the sentence exactly, punctuation included (the article "
+                    "uses half-width , ? :); quote one contiguous passage per '>' block",
+                )
 
 
 def _found_prefix(wanted: str, texts: list[str]) -> int:
@@ -65,10 +66,9 @@ def _is_han(char: str) -> bool:
 def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]:
     from deckgen.convert import ambiguous_characters, find_ambiguities
 
-    phrases = context.phrases
     table = ambiguous_characters()
     for path, line, text in text_lines(card):
-        for offset, char in find_ambiguities(text, phrases):
+        for offset, char in find_ambiguities(text, context.phrases):
             # Suggest the two-character word the character most likely belongs to.
             if offset > 0 and _is_han(text[offset - 1]):
                 word = text[offset - 1 : offset + 1]
@@ -78,14 +78,12 @@ def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]
                     if offset + 1 < len(text) and _is_han(text[offset + 1])
                     else char
                 )
-            yield Problem(
+            yield AMBIGUOUS.at(
                 Location(path, line),
-                "DG201",
                 f"'{char}' in '{word}' has several Traditional forms ({table[char]}) and no "
                 "phrase entry decides it",
                 f"check the Traditional deck, then add '{word}<TAB>…' (the right Traditional "
                 "form) to the deck's phrase dictionary",
-                WARNING,
             )
 
 
@@ -110,28 +108,13 @@ def phrase_overridden(card: Card, context: CheckContext) -> Iterator[Problem]:
             phrase = phrases[found[0]]
             got = converted[found.start() : found.end()]
             if got != phrase.traditional:
-                yield Problem(
+                yield OVERRIDDEN.at(
                     Location(path, line),
-                    "DG202",
                     f"phrase entry '{phrase.simplified}' ({phrase.location}) does not apply "
                     f"here: OpenCC segments the text differently and gives '{got}'",
                     f"add a longer phrase with the words around it, e.g. "
                     f"'{text[max(found.start() - 1, 0) : found.end()]}<TAB>…'",
-                    WARNING,
                 )
-
-
-def _converted_lines(
-    card: Card, convert: Callable[[str], str]
-) -> Iterator[tuple[Path, int, str, str]]:
-    """text_lines with each text converted, in one OpenCC call per card (its cost is per call)."""
-    lines = list(text_lines(card))
-    texts = [text for _, _, text in lines]
-    converted = convert("\n".join(texts)).split("\n")
-    if len(converted) != len(texts):  # a text with a line break: convert one by one
-        converted = [convert(text) for text in texts]
-    for (path, line, text), result in zip(lines, converted, strict=True):
-        yield path, line, text, result
 
 
 @functools.cache
@@ -143,33 +126,36 @@ def _phrase_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
 def _s2t(phrases: tuple[Phrase, ...]) -> Callable[[str], str]:
     """s2t with our phrases: it has no variant step, so where an entry applies, the
     output is the entry itself."""
-    from deckgen.convert import Converter
+    from deckgen.convert import converter
 
-    return Converter("s2t", list(phrases)).text
+    return converter("s2t", phrases).text
 
 
 def traditional_characters(card: Card, context: CheckContext) -> Iterator[Problem]:
     """DG120: Traditional characters in a deck written in zh-Hans (OpenCC t2s changes them)."""
     from deckgen.convert import simplifier
 
-    for path, line, text, converted in _converted_lines(card, simplifier()):
+    for path, line, text, converted in converted_lines(card, simplifier()):
         if converted == text or len(converted) != len(text):
             continue
         offset = next(i for i, (a, b) in enumerate(zip(text, converted, strict=True)) if a != b)
-        yield Problem(
+        yield TRADITIONAL.at(
             Location(path, line),
-            "DG120",
             f"'{text[offset]}' is Traditional, but the deck is written in zh-Hans",
             f"write '{converted[offset]}' (deckgen makes the Traditional deck from "
             "Simplified cards)",
-            ERROR,
         )
 
 
-RULES: dict[CardRule, frozenset[str]] = {
-    quote_verbatim: frozenset({"DG110"}),
-    ambiguous_conversion: frozenset({"DG201"}),
-    phrase_overridden: frozenset({"DG202"}),
-    traditional_characters: frozenset({"DG120"}),
-}
-"""Each rule and the codes it can report."""
+NOT_VERBATIM = Rule("DG110", ERROR, "quote not found verbatim in the source", quotes_verbatim)
+TRADITIONAL = Rule(
+    "DG120", ERROR, "Traditional character in a zh-Hans deck", traditional_characters
+)
+AMBIGUOUS = Rule(
+    "DG201", WARNING, "ambiguous conversion not settled by a phrase entry", ambiguous_conversion
+)
+OVERRIDDEN = Rule(
+    "DG202", WARNING, "phrase entry overridden by OpenCC's segmentation", phrase_overridden
+)
+CARD_RULES = (TRADITIONAL, AMBIGUOUS, OVERRIDDEN)
+DECK_RULES = (NOT_VERBATIM,)

@@ -1,4 +1,8 @@
-"""No-op rebuilds: skipped when no input changed, never stale when one did."""
+"""No-op and incremental rebuilds: skipped when no input changed, never stale when one did.
+
+The output folder holds the build's record (the no-op guard) and its per-card
+cache; whatever they hold, the packages equal a clean build's byte for byte.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import run
 
-from deckgen import notetypes, stamp
+from deckgen import convert, notetypes, outputs, stages
+from deckgen.cache import CACHE_DIR
 
 
 def packages(out: Path) -> dict[str, bytes]:
@@ -59,8 +64,9 @@ def _edit_card(deck: Path) -> None:
 
 
 def _edit_phrases(deck: Path) -> None:
+    # Changes one word of one zh-Hant note (頭髮 → 頭發): a real change to ship.
     with (deck / "phrases.txt").open("a", encoding="utf-8") as phrases:
-        phrases.write("红色\t紅色\n")
+        phrases.write("头发\t頭發\n")
 
 
 def _edit_config(deck: Path) -> None:
@@ -120,24 +126,88 @@ def test_template_change_is_not_served_stale(
     assert packages(out) == packages(tmp_path / "clean-out")
 
 
-def test_new_deckgen_version_rebuilds(
-    sample_deck: Path, tmp_path: Path, fixed_epoch: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import deckgen.build
+def _new_deckgen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outputs, "__version__", "99.0")
+    monkeypatch.setattr(stages, "__version__", "99.0")
 
+
+def _new_opencc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(convert, "engine_version", lambda: "99.0")
+
+
+@pytest.mark.parametrize("upgrade", [_new_deckgen, _new_opencc], ids=["deckgen", "opencc"])
+def test_a_new_version_rebuilds_and_changes_no_note(
+    sample_deck: Path,
+    tmp_path: Path,
+    fixed_epoch: None,
+    monkeypatch: pytest.MonkeyPatch,
+    upgrade: Callable[[pytest.MonkeyPatch], None],
+) -> None:
     out = tmp_path / "out"
     build(sample_deck, out)
     before = packages(out)
-    monkeypatch.setattr(stamp, "__version__", "99.0")
-    monkeypatch.setattr(deckgen.build, "__version__", "99.0")
+    lock = (sample_deck / "deck.lock.json").read_bytes()
+    upgrade(monkeypatch)
     clean_deck = tmp_path / "clean"
     shutil.copytree(sample_deck, clean_deck)
 
-    assert "up to date" not in build(sample_deck, out)
+    assert "up to date" not in build(sample_deck, out)  # nothing cached is trusted
     build(clean_deck, tmp_path / "clean-out")
-    assert packages(out) != before  # every card's hash moved: later times, updates ship
-    assert packages(out) == packages(tmp_path / "clean-out")
+    # What learners receive did not change, so no note's time moves: no update ships.
+    assert packages(out) == before == packages(tmp_path / "clean-out")
+    assert (sample_deck / "deck.lock.json").read_bytes() == lock
     assert build(sample_deck, out).count("(up to date)") == 2
+
+
+def test_a_one_card_edit_parses_one_card(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(sample_deck, out)
+    parsed: list[str] = []
+    real = stages.parse_card
+
+    def counting(text: object, **kwargs: object) -> object:
+        parsed.append(str(text.path))  # type: ignore[attr-defined]
+        return real(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stages, "parse_card", counting)
+    _edit_card(sample_deck)
+    build(sample_deck, out)
+    assert parsed == [str(sample_deck / "01-basic.md")]
+    parsed.clear()
+    assert run("check", sample_deck, "--out", out).exit_code == 0
+    assert parsed == []  # check of an unchanged deck reads the cache
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"not msgpack at all", b"\x83\xa6format\x01"],
+    ids=["empty", "garbage", "truncated"],
+)
+def test_a_damaged_cache_is_ignored(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None, damage: bytes
+) -> None:
+    out = tmp_path / "out"
+    build(sample_deck, out)
+    good = packages(out)
+    for cache in (out / CACHE_DIR).iterdir():
+        cache.write_bytes(damage)
+    result = run("build", sample_deck, "--out", out, "--force")
+    assert result.exit_code == 0, result.output
+    assert packages(out) == good
+
+
+def test_a_foreign_cache_is_ignored(sample_deck: Path, tmp_path: Path, fixed_epoch: None) -> None:
+    """Another copy of the deck with other phrases shares the output folder's cache file."""
+    out = tmp_path / "out"
+    other = tmp_path / "other"
+    shutil.copytree(sample_deck, other)
+    _edit_phrases(other)
+    build(other, out)
+    build(sample_deck, tmp_path / "clean-out")
+    assert "up to date" not in build(sample_deck, out)
+    assert packages(out) == packages(tmp_path / "clean-out")
 
 
 def _read_terminal(primary: int) -> str:
@@ -160,12 +230,12 @@ def test_progress_bar_on_a_terminal_only(sample_deck: Path, tmp_path: Path) -> N
     )
     os.close(secondary)
     on_terminal = _read_terminal(primary)
-    assert "rendering" in on_terminal and "100%" in on_terminal
+    assert "reading cards" in on_terminal and "100%" in on_terminal
 
     piped = subprocess.run(
         [*command, "--out", str(tmp_path / "b")], capture_output=True, text=True, check=True
     )
-    assert "rendering" not in piped.stderr + piped.stdout
+    assert "reading cards" not in piped.stderr + piped.stdout
 
     primary, secondary = pty.openpty()
     subprocess.run(
@@ -175,7 +245,7 @@ def test_progress_bar_on_a_terminal_only(sample_deck: Path, tmp_path: Path) -> N
         check=True,
     )
     os.close(secondary)
-    assert "rendering" not in _read_terminal(primary)
+    assert "reading cards" not in _read_terminal(primary)
 
 
 def test_building_one_variant_keeps_the_others(

@@ -1,0 +1,165 @@
+"""The card stages, per card: parse → check → render → convert → sanitize → ``CardResult``.
+
+Results are plain data, cached beside the output (cache.py); a cold build
+spreads the cards over the machine's cores. A worker that dies (the OOM
+killer) ends the build with a clean error, never a wait.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deckgen import __version__
+from deckgen.cache import CardCache, CardResult, card_key, environment_digest
+from deckgen.cardtext import CheckContext
+from deckgen.check import check_card
+from deckgen.config import load_config
+from deckgen.convert import Phrase, convert_card, engine_version, load_phrases
+from deckgen.errors import DeckgenError, Location
+from deckgen.files import WORKER_DIED, card_files
+from deckgen.model import DeckConfig
+from deckgen.parse import CardFile, CardText, parse_card, read_card_file
+from deckgen.render import render_card
+from deckgen.sanitize import sanitize_note
+
+PARALLEL_FROM = 400
+"""Cards to parse before worker processes pay for their start."""
+
+Track = Callable[[Sequence[Any], str], Iterable[Any]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the card stages need besides the card: sent once to each worker process."""
+
+    deck_dir: Path
+    config: DeckConfig
+    phrases: tuple[Phrase, ...]
+
+
+def process_card(text: CardText, job: Job) -> CardResult:
+    """One card through the card stages: parse → check → render → convert → sanitize."""
+    config = job.config
+    card, problems = parse_card(text, deck_dir=job.deck_dir, sources=frozenset(config.sources))
+    if card is None:
+        return CardResult(None, problems)
+    problems += check_card(card, CheckContext(job.phrases), deck_allow=config.allow)
+    rendered = render_card(card, config)
+    try:
+        notes = tuple(
+            sanitize_note(
+                convert_card(rendered, config=config, variant=variant, phrases=job.phrases),
+                card.location,
+            )
+            for variant in config.variants
+        )
+    except DeckgenError as error:
+        return CardResult(card, problems + tuple(error.problems))
+    return CardResult(card, problems, notes)
+
+
+@dataclass(frozen=True)
+class Deck:
+    """A deck folder read: its config, phrases and card files, not yet parsed."""
+
+    folder: Path
+    config: DeckConfig
+    phrases: tuple[Phrase, ...]
+    files: tuple[CardFile, ...]
+
+    @property
+    def texts(self) -> list[CardText]:
+        return [text for file in self.files for text in file.cards]
+
+
+def read_deck(deck_dir: Path) -> Deck:
+    """deck.toml, the phrase dictionaries and every card file, cut into cards."""
+    config = load_config(deck_dir)
+    phrases = load_phrases(config)
+    files = tuple(read_card_file(path, deck_dir=deck_dir) for path in card_files(deck_dir))
+    return Deck(deck_dir, config, phrases, files)
+
+
+def _environment(deck: Deck) -> str:
+    """Everything besides a card's own text that shapes its results."""
+    return environment_digest(
+        [
+            __version__,
+            engine_version(),
+            deck.config.raw,
+            str(deck.folder.resolve()),
+            *(f"{p.simplified}\t{p.traditional}" for p in deck.phrases),
+        ]
+    )
+
+
+def process_deck(
+    deck: Deck, *, cache_dir: Path | None, save: bool = False, track: Track | None = None
+) -> list[CardResult]:
+    """Every card's results, in deck order: from the cache in ``cache_dir``, else computed
+    (in parallel when there are many); with ``save``, the cache is updated."""
+    texts = deck.texts
+    cache = CardCache(cache_dir or deck.folder, deck.config.id, _environment(deck))
+    if cache_dir is not None:
+        cache.load()
+    keys = [card_key(text) for text in texts]
+    results: list[CardResult | None] = [cache.get(key) for key in keys]
+    missing = [index for index, result in enumerate(results) if result is None]
+    job = Job(deck.folder, deck.config, deck.phrases)
+    computed = _compute([texts[i] for i in missing], job, track)
+    for index, result in zip(missing, computed, strict=True):
+        results[index] = result
+        cache.put(keys[index], result)
+    if cache_dir is not None and save:
+        cache.save()
+    return [result for result in results if result is not None]
+
+
+def _compute(texts: list[CardText], job: Job, track: Track | None) -> list[CardResult]:
+    workers = min(os.cpu_count() or 1, 4)
+    if len(texts) < PARALLEL_FROM or workers < 2:
+        items = track(texts, "reading cards") if track else texts
+        return [process_card(text, job) for text in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    chunk = max(50, len(texts) // (workers * 4))
+    batches = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(job,)
+        ) as pool:
+            futures = [pool.submit(_process_batch, batch) for batch in batches]
+            waiting = track(futures, "reading cards") if track else futures
+            return [result for future in waiting for result in future.result()]
+    except BrokenProcessPool:
+        raise DeckgenError(
+            [
+                WORKER_DIED.at(
+                    Location(job.deck_dir),
+                    "a worker process stopped before it finished (out of memory?)",
+                    "run the build again; if it happens again, free some memory",
+                )
+            ]
+        ) from None
+
+
+_WORKER_JOB: Job | None = None
+
+
+def _start_worker(job: Job) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = job
+
+
+def _process_batch(texts: list[CardText]) -> list[CardResult]:
+    assert _WORKER_JOB is not None
+    return [process_card(text, _WORKER_JOB) for text in texts]
