@@ -26,7 +26,7 @@ from deckgen.lock import (
 )
 from deckgen.model import Card
 from deckgen.parse import NO_CARDS, duplicate_ids
-from deckgen.publish import PackageSummary, identify, publish, stage_packages
+from deckgen.publish import PackageSummary, describe, identify, publish, stage_packages
 from deckgen.stages import Deck, Track, process_deck, read_deck
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -221,6 +221,7 @@ def build(
         out_dir=out_dir,
         shared=shared_guids,
         version=version,
+        descriptions=describe(deck.config, deck.phrases, chosen),
     )
     lock = stage_lock(deck_dir / LOCK_NAME, identified.release.lock)
     publish(([lock] if lock else []) + [item for _, item in staged])

@@ -33,13 +33,18 @@ _SCHEMA: dict[str, dict[str, bool]] = {
         "tags": False,
         "phrases": False,
         "titles": False,
+        "version": False,
+        "description": False,
     },
     "source": {"title": True, "author": True, "site": True, "url": False},
-    "variant": {"opencc": True, "title": False},
+    "variant": {"opencc": True, "title": False, "wording": False, "quotation_marks": False},
     "lint": {"allow": False},
 }
 _VARIANT_NAME = re.compile(r"^zh-Han[st](-[A-Za-z0-9]+)*$")
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*([-.+][0-9A-Za-z.]+)?$")
+SCRIPTS = ("zh-Hans", "zh-Hant")
+QUOTATION_MARKS = ("keep", "corner")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
@@ -180,11 +185,19 @@ def load_config(deck_dir: Path) -> DeckConfig:
             "keep the id the deck was released with; a new deck takes e.g. the time in ms",
         )
     script = reader.typed(deck, "script", str, "zh-Hans")
-    if script != "zh-Hans":
+    if script not in SCRIPTS:
         reader.problem(
             "script",
-            f"cards must be written in zh-Hans, got {shown(script)}",
-            "deckgen converts from Simplified; write the cards in zh-Hans",
+            f"script must be zh-Hans or zh-Hant (the script the cards are written in), "
+            f"got {shown(script)}",
+            'write script = "zh-Hans" for Simplified cards, "zh-Hant" for Traditional ones',
+        )
+    version = reader.typed(deck, "version", str, "") or ""
+    if version and not _VERSION.match(version):
+        reader.problem(
+            "version",
+            f"version {shown(version)} is not a version number",
+            'write e.g. version = "2.0.0" (it names the release packages)',
         )
     phrases = reader.typed(deck, "phrases", str)
     config = DeckConfig(
@@ -199,6 +212,8 @@ def load_config(deck_dir: Path) -> DeckConfig:
         phrases=deck_dir / phrases if phrases else None,
         allow=frozenset(reader.strings(lint, "allow")),
         raw=text,
+        version=version,
+        description=reader.typed(deck, "description", str, "") or "",
     )
     _check_titles_and_phrases(reader, config, deck_dir)
     if reader.problems:
@@ -290,7 +305,25 @@ def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Va
                 within=f"variants.{name}",
             )
         title = reader.typed(table, "title", str) or titles.get(name)
-        variants.append(Variant(name=name, opencc=opencc, title=title))
+        wording = reader.typed(table, "wording", str)
+        if wording is not None and wording != "none" and wording not in known_configs():
+            reader.problem(
+                "wording",
+                f"unknown OpenCC config {shown(wording)} for the wording of variant {name}",
+                "use one of: " + ", ".join(known_configs()),
+                within=f"variants.{name}",
+            )
+        marks = reader.typed(table, "quotation_marks", str, "keep") or "keep"
+        if marks not in QUOTATION_MARKS:
+            reader.problem(
+                "quotation_marks",
+                f"quotation_marks must be one of {', '.join(QUOTATION_MARKS)}, got {shown(marks)}",
+                'write quotation_marks = "corner" for 「」 and 『』 (Taiwan, Hong Kong)',
+                within=f"variants.{name}",
+            )
+        variants.append(
+            Variant(name=name, opencc=opencc, title=title, wording=wording, quotation_marks=marks)
+        )
     return tuple(variants)
 
 

@@ -95,3 +95,8 @@ def render_html(tokens: Sequence[Token], env: EnvType) -> str:
     if tokens and tokens[0].block:
         return renderer.render(tokens, md.options, env)
     return renderer.renderInline(tokens, md.options, env)
+
+
+def render_markdown(text: str) -> str:
+    """A standalone Markdown text (a deck's description) → HTML, with the card rules."""
+    return render_html(markdown_parser().parse(text, {"media": {}}), {"media": {}})

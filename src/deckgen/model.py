@@ -181,6 +181,11 @@ class Variant:
     """An OpenCC config name (``s2tw``), or ``none`` for the script the cards are in."""
     title: str | None = None
     """The deck title for this variant; None converts the deck title."""
+    wording: str | None = None
+    """The OpenCC config for the deck's own text (questions, answers, notes) where it
+    differs from ``opencc``, which quotes always use (e.g. ``s2twp`` for Taiwan wording)."""
+    quotation_marks: str = "keep"
+    """``corner``: “…” and ‘…’ become 「…」 and 『…』 (Taiwan and Hong Kong usage)."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,10 @@ class DeckConfig:
     """The file's text: part of what every card's results depend on."""
     sources: dict[str, Source] = field(default_factory=dict)
     """Other sources a quote can name with ``{source=NAME}``."""
+    version: str = ""
+    """The deck's release version (names release packages, shown in each description)."""
+    description: str = ""
+    """Markdown, in the deck's script: what the deck is, for each package's description."""
 
     @property
     def folder(self) -> Path:

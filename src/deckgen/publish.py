@@ -202,6 +202,20 @@ def publish(staged: Sequence[Staged]) -> list[Path]:
     return written
 
 
+def describe(
+    config: DeckConfig, phrases: tuple[Phrase, ...], variants: Sequence[Variant]
+) -> dict[str, str]:
+    """Each variant's deck description: converted like the cards, then sanitized."""
+    from deckgen.convert import converter
+    from deckgen.markdown import render_markdown
+    from deckgen.render import render_description
+    from deckgen.sanitize import sanitize_html
+
+    body = render_markdown(config.description) if config.description else ""
+    html = render_description(config, body)
+    return {v.name: sanitize_html(converter(v.opencc, phrases).html(html)) for v in variants}
+
+
 def _in_the_way(problem: Problem) -> Problem:
     from dataclasses import replace
 

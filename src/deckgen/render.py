@@ -101,3 +101,26 @@ def render_retired(entry: Retired, card_id: str, config: DeckConfig) -> Rendered
         tags=tuple(dict.fromkeys((*config.tags, RETIRED_TAG))),
         subdeck="",
     )
+
+
+_DESCRIPTION_LINES = {
+    "zh-Hans": (
+        "版本",
+        "已退役的卡（从卡组删掉的卡）：在浏览器里搜索 tag:deckgen::retired，确认后删除即可。",
+    ),
+    "zh-Hant": (
+        "版本",
+        "已退役的卡（從卡組刪掉的卡）：在瀏覽器裡搜尋 tag:deckgen::retired，確認後刪除即可。",
+    ),
+}
+
+
+def render_description(config: DeckConfig, body: str) -> str:
+    """A package's deck description in the cards' script: the deck's own text (``body``,
+    its description rendered), its version, and how to find retired cards."""
+    version, retired = _DESCRIPTION_LINES[config.script]
+    lines = [body.strip()] if body.strip() else []
+    if config.version:
+        lines.append(f"<p>{version} {_escape(config.version)}</p>")
+    lines.append(f"<p>{retired}</p>")
+    return "\n".join(lines)
