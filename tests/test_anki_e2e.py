@@ -201,6 +201,10 @@ def test_template_change_reaches_learners(
 def test_shared_guids_switch_script_and_keep_history(
     sample_deck: Path, tmp_path: Path, anki: AnkiCollection
 ) -> None:
+    # Switchable packages take their notes' times from the lock that a default build writes.
+    refused = run("build", sample_deck, "--out", tmp_path / "out", "--shared-guids")
+    assert refused.exit_code == 1 and "[DG310]" in refused.output
+    build(sample_deck, tmp_path / "default")
     build(sample_deck, tmp_path / "out", "--shared-guids")
     # Named so that nobody mistakes them for the default packages (importing both doubles cards).
     assert sorted(p.name for p in (tmp_path / "out").glob("*.apkg")) == [SWITCH_HANS, SWITCH_HANT]
@@ -216,6 +220,16 @@ def test_shared_guids_switch_script_and_keep_history(
     card.load()
     assert 'lang="zh-Hant"' in card.question() and "運營人員" in card.question()
     assert (card.reps, card.ivl) == (reps, interval)
+    # One deck name per deck for both scripts: the cards stay in decks that still read
+    # right, and switching creates no empty decks.
+    decks = {d.name for d in anki.col.decks.all_names_and_ids()} - {"Default"}
+    assert decks == {
+        "样例卡组 / 樣例卡組",
+        "样例卡组 / 樣例卡組::基础 / 基礎",
+        "样例卡组 / 樣例卡組::核心能力",
+        "样例卡组 / 樣例卡組::核心能力::整合",
+    }
+    assert all(anki.col.find_cards(f'"deck:{name}"') for name in decks)
 
     # ... and "update notes: always" switches back.
     log = anki.import_package(tmp_path / "out" / SWITCH_HANS, update_always=True)

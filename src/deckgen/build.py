@@ -14,6 +14,7 @@ from deckgen.config import choose_variants
 from deckgen.errors import DeckgenError, Location, Problem, Severity
 from deckgen.files import sweep_leftovers
 from deckgen.lock import (
+    SWITCH_NEEDS_LOCK,
     LOCK_NAME,
     NO_LOCK,
     OUT_OF_DATE,
@@ -25,11 +26,22 @@ from deckgen.lock import (
     stage_lock,
 )
 from deckgen.model import Card
+from deckgen.outputs import read_record
 from deckgen.parse import NO_CARDS, duplicate_ids
 from deckgen.publish import PackageSummary, describe, identify, publish, stage_packages
+from deckgen.recover import note_keys, recover
 from deckgen.stages import Deck, Track, process_deck, read_deck
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a build wrote: each package's summary, the warnings, every note key released."""
+
+    summaries: list[PackageSummary]
+    warnings: list[Problem]
+    keys: list[str]
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,16 @@ def check(
     )
     lock_path = deck_dir / LOCK_NAME
     lock = read_lock(lock_path)
+    if cache_dir is not None:  # the output folder: where the last build's packages are
+        recovered = recover(
+            lock,
+            read_record(cache_dir, deck.config.id),
+            out_dir=cache_dir,
+            config=deck.config,
+            lock_path=lock_path,
+        )
+        lock = recovered.lock
+        problems += [recovered.problem] if recovered.problem else []
     planned = plan(
         lock,
         cards,
@@ -87,7 +109,7 @@ def check(
         legacy=_legacy_hashes(lock, deck, cards),
     )
     problems += planned.problems
-    if lock.missing and cards and _was_released(lock_path, cache_dir, deck.config.id):
+    if lock.missing and cards and _in_git(lock_path):
         problems.append(_missing_lock(lock_path))
     return Checked(deck, results, lock, planned, silence(problems, deck.config))
 
@@ -104,7 +126,6 @@ def pending_changes(checked: Checked) -> list[Problem]:
         planned=checked.plan,
         previous=checked.lock,
         variants=config.variants,
-        shared=False,
         now=0,
     )
     before, after = checked.lock, identified.release.lock
@@ -148,15 +169,19 @@ def _missing_lock(path: Path) -> Problem:
     )
 
 
-def _was_released(lock_path: Path, out_dir: Path | None, deck_id: int) -> bool:
-    """Whether a missing lock is lost (a build recorded it, or git has it), not yet made."""
-    from deckgen.outputs import read_record
+def _records_changes(before: Lock, after: Lock) -> bool:
+    return (before.cards, before.retired, before.note_types) != (
+        after.cards,
+        after.retired,
+        after.note_types,
+    )
 
-    if out_dir is not None and read_record(out_dir, deck_id) is not None:
-        return True
+
+def _in_git(lock_path: Path) -> bool:
+    """Whether git has a committed lock that the work tree lost."""
+    import subprocess
+
     try:
-        import subprocess
-
         known = subprocess.run(
             ["git", "cat-file", "-e", f"HEAD:./{lock_path.name}"],
             cwd=lock_path.parent,
@@ -186,8 +211,8 @@ def build(
     strict: bool = False,
     version: str = "",
     track: Track | None = None,
-) -> tuple[list[PackageSummary], list[Problem]]:
-    """Build one .apkg per variant; return their summaries and the warnings.
+) -> Built:
+    """Build one .apkg per variant; return their summaries, the warnings and the notes.
 
     Raises DeckgenError (nothing written) if check finds errors, or warnings with strict.
     """
@@ -209,9 +234,21 @@ def build(
         planned=checked.plan,
         previous=checked.lock,
         variants=chosen,
-        shared=shared_guids,
         now=build_time(),
     )
+    if shared_guids and _records_changes(checked.lock, identified.release.lock):
+        # Switchable packages take their times from the lock: they never write it.
+        raise DeckgenError(
+            [
+                SWITCH_NEEDS_LOCK.at(
+                    Location(deck_dir / LOCK_NAME),
+                    "the lock is not up to date with the cards: switchable packages take "
+                    "each note's time from it",
+                    "run 'deckgen build' first (it records the changes), then build with "
+                    "--shared-guids",
+                )
+            ]
+        )
     staged = stage_packages(
         identified,
         config=deck.config,
@@ -223,6 +260,6 @@ def build(
         version=version,
         descriptions=describe(deck.config, deck.phrases, chosen),
     )
-    lock = stage_lock(deck_dir / LOCK_NAME, identified.release.lock)
+    lock = None if shared_guids else stage_lock(deck_dir / LOCK_NAME, identified.release.lock)
     publish(([lock] if lock else []) + [item for _, item in staged])
-    return [summary for summary, _ in staged], warnings
+    return Built([summary for summary, _ in staged], warnings, note_keys(identified.release.lock))

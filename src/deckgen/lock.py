@@ -332,6 +332,7 @@ RETITLED = Rule("DG306", WARNING, "the deck title changed")
 RENUMBERED = Rule("DG307", WARNING, "a released cloze card renumbers or drops a deletion")
 NO_LOCK = Rule("DG308", WARNING, "deck.lock.json is missing or lost released notes")
 RESTORED = Rule("DG309", INFO, "a retired card comes back")
+SWITCH_NEEDS_LOCK = Rule("DG310", Severity.ERROR, "switchable packages need an up-to-date lock")
 RULES = (
     DAMAGED,
     OUT_OF_DATE,
@@ -343,6 +344,7 @@ RULES = (
     RENUMBERED,
     NO_LOCK,
     RESTORED,
+    SWITCH_NEEDS_LOCK,
 )
 LEGACY = "*"
 """The hash of a format-1 stamp whose card is unchanged: the next hash takes its time."""

@@ -113,6 +113,9 @@ class Record:
     digest: str
     outputs: list[Output]
     warnings: list[Problem]
+    keys: list[str]
+    """Every note key the build released (cards and retired notes): a lock that lacks
+    one of them was lost or regenerated."""
 
 
 def read_record(out_dir: Path, deck_id: int) -> Record | None:
@@ -122,6 +125,7 @@ def read_record(out_dir: Path, deck_id: int) -> Record | None:
             str(data["digest"]),
             [Output(**entry) for entry in data["outputs"]],
             [_load(w) for w in data["warnings"]],
+            [str(key) for key in data.get("keys", [])],
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -187,6 +191,7 @@ def write_record(
     digest: str,
     outputs: list[tuple[Path, str]],
     warnings: list[Problem],
+    keys: list[str],
 ) -> None:
     """Record a successful build; best effort, as a missing record only costs a rebuild."""
     entries = []
@@ -195,7 +200,12 @@ def write_record(
         entries.append(
             asdict(Output(path.name, _sha256(path), summary, status.st_size, status.st_mtime_ns))
         )
-    record = {"digest": digest, "outputs": entries, "warnings": [_dump(w) for w in warnings]}
+    record = {
+        "digest": digest,
+        "outputs": entries,
+        "warnings": [_dump(w) for w in warnings],
+        "keys": keys,
+    }
     text = json.dumps(record, ensure_ascii=False, indent=1)
     with contextlib.suppress(Exception):  # a record is only an optimisation
         write_atomically(record_path(out_dir, deck_id), text.encode())
@@ -235,7 +245,7 @@ def build_if_changed(
 
     from deckgen.build import build
 
-    summaries, warnings = build(
+    built = build(
         deck_dir,
         out_dir=out_dir,
         variants=variants,
@@ -243,17 +253,21 @@ def build_if_changed(
         strict=strict,
         track=track,
     )
-    kept = [summary.path for summary in summaries]
+    kept = [summary.path for summary in built.summaries]
     # A build of some variants leaves the others' packages alone.
     removed = [] if variants else remove_superseded(out_dir, deck_id, kept)
     previous = read_record(out_dir, deck_id)
-    outputs = [(summary.path, str(summary)) for summary in summaries]
+    outputs = [(summary.path, str(summary)) for summary in built.summaries]
     if variants and previous:  # keep the other variants' packages in the record
+        names = {path.name for path in kept}
         outputs += [
             (out_dir / o.name, o.summary)
             for o in previous.outputs
-            if o.name not in {p.name for p in kept} and o.intact(out_dir)
+            if o.name not in names and o.intact(out_dir)
         ]
     # After the build: the lock it wrote is one of the inputs of the next one.
-    write_record(out_dir, deck_id, input_digest(deck_dir, options), outputs, warnings)
+    digest = input_digest(deck_dir, options)
+    write_record(out_dir, deck_id, digest, outputs, built.warnings, built.keys)
+    summaries = built.summaries
+    warnings = built.warnings
     return Built([str(s) for s in summaries], warnings, True, removed)

@@ -233,13 +233,15 @@ def read_package(path: Path) -> list[ShippedNote]:
             rows = connection.execute("SELECT id, guid, mid, mod, tags, flds FROM notes").fetchall()
         finally:
             connection.close()
+    top = min((n for n in names.values() if "::" not in n and n != "Default"), default="")
     return [
         ShippedNote(
             guid=guid,
             kind=kinds[mid],
             fields=tuple(fields.split("\x1f")),
             tags=tuple(tags.split()),
-            deck=names.get(card_decks.get(note_id, -1), ""),
+            # A retired note has no card: it was written in the top deck.
+            deck=names.get(card_decks.get(note_id, -1), top),
             mtime=mtime,
         )
         for note_id, guid, mid, mtime, tags, fields in rows

@@ -8,7 +8,7 @@ same packages. What was already replaced is reported with the failure.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from deckgen.cache import CardResult
@@ -31,11 +31,25 @@ from deckgen.sanitize import sanitize_note
 
 
 @dataclass(frozen=True)
+class Identity:
+    """One note of one variant with what identifies it in learners' collections."""
+
+    key: str
+    """The lock's key: the card id, or ``id/kind`` for a retired note."""
+    card_id: str
+    note: Note
+    guid: str
+    base: Kind
+    """The kind whose GUID the note keeps (see package.note_guid)."""
+    retired: bool
+
+
+@dataclass(frozen=True)
 class Identified:
     """Every note of the chosen variants with its GUID, and the lock that records them."""
 
-    notes: dict[str, list[tuple[str, Note, str, bool]]]
-    """Variant → (note key, note, GUID, retired) in study order."""
+    notes: dict[str, list[Identity]]
+    """Variant → its notes, in study order, retired ones last."""
     release: Release
 
 
@@ -47,17 +61,16 @@ def identify(
     planned: Plan,
     previous: Lock,
     variants: Sequence[Variant],
-    shared: bool,
     now: int,
 ) -> Identified:
     """GUIDs and hashes for the cards' notes and the retired notes; the lock after them."""
     chosen = {variant.name for variant in variants}
-    notes: dict[str, list[tuple[str, Note, str, bool]]] = {v.name: [] for v in variants}
+    notes: dict[str, list[Identity]] = {v.name: [] for v in variants}
     hashes: dict[tuple[str, str], str] = {}
 
     def add(key: str, card_id: str, note: Note, base: Kind, retired: bool) -> None:
-        guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base, shared=shared)
-        notes[note.variant].append((key, note, guid, retired))
+        guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
+        notes[note.variant].append(Identity(key, card_id, note, guid, base, retired))
         hashes[(key, note.variant)] = note_hash(note, guid)
 
     for result in results:
@@ -76,18 +89,15 @@ def identify(
             note = convert_card(rendered, config=config, variant=variant, phrases=phrases)
             add(key, card_id, sanitize_note(note, Location(config.path)), entry.guid_kind, True)
     types = {kind.value: note_type(kind).content_hash for kind in Kind}
-    title = config.title
-    return Identified(
-        notes,
-        release(
-            planned,
-            title=title,
-            hashes=hashes,
-            note_types=types,
-            previous_types=previous.note_types,
-            now=now,
-        ),
+    released = release(
+        planned,
+        title=config.title,
+        hashes=hashes,
+        note_types=types,
+        previous_types=previous.note_types,
+        now=now,
     )
+    return Identified(notes, released)
 
 
 @dataclass(frozen=True)
@@ -125,12 +135,13 @@ def stage_packages(
     cards = {r.card.id: r.card for r in results if r.card is not None}
     media = {image.media: image.path for card in cards.values() for image in card.images}
     lock = identified.release.lock
+    switchable = _switchable_names(results, config, phrases) if shared else {}
     staged: list[tuple[PackageSummary, Staged]] = []
     try:
         for variant in variants:
             # With shared GUIDs, the variants' notes differ in time so that Anki switches them.
             offset = [v.name for v in config.variants].index(variant.name) if shared else 0
-            title = deck_title(config, variant, phrases)
+            title = switchable.get("", "") or deck_title(config, variant, phrases)
             decks = {
                 title: DeckData(
                     title,
@@ -140,16 +151,25 @@ def stage_packages(
             }
             packaged = []
             due = 0
-            for key, note, guid, retired in identified.notes[variant.name]:
-                if not retired:
+            for entry in identified.notes[variant.name]:
+                note, guid = entry.note, entry.guid
+                if shared:  # one note for every variant, in decks of one name (see below)
+                    note = replace(note, deck=switchable.get(note.subdeck, note.deck))
+                    base, kind = entry.base, note.kind
+                    guid = note_guid(
+                        config.id, entry.card_id, "", kind=kind, base=base, shared=True
+                    )
+                if not entry.retired:
                     due += 1
                     decks.setdefault(
                         note.deck,
                         DeckData(note.deck, deck_id(config.id, variant.name, note.subdeck)),
                     )
-                mtime = identified.release.mtimes[(key, variant.name)] + offset
-                packaged.append(PackagedNote(note, guid, mtime, 0 if retired else due, retired))
-            path = out_dir / package_name(title, variant.name, version=version, switchable=shared)
+                mtime = identified.release.mtimes[(entry.key, variant.name)] + offset
+                due_or_none = 0 if entry.retired else due
+                packaged.append(PackagedNote(note, guid, mtime, due_or_none, entry.retired))
+            name = deck_title(config, variant, phrases)
+            path = out_dir / package_name(name, variant.name, version=version, switchable=shared)
             written = stage_package(
                 path,
                 notes=packaged,
@@ -157,9 +177,7 @@ def stage_packages(
                 note_type_mtimes={k: s.mtime for k, s in lock.note_types.items()},
                 media=media,
             )
-            current = [
-                cards[key] for key, _, _, retired in identified.notes[variant.name] if not retired
-            ]
+            current = [cards[e.key] for e in identified.notes[variant.name] if not e.retired]
             summary = PackageSummary(
                 variant.name,
                 path,
@@ -174,6 +192,28 @@ def stage_packages(
             item.discard()
         raise
     return staged
+
+
+def _switchable_names(
+    results: Sequence[CardResult], config: DeckConfig, phrases: tuple[Phrase, ...]
+) -> dict[str, str]:
+    """Subdeck ("" for the top deck) → one deck name for every variant of a switchable
+    package: each level in every script where they differ (如何做好运营工作 / 如何做好運營工作).
+
+    Anki matches decks by name and never moves cards: with one name, switching script
+    leaves learners' cards in decks whose names still read right, and no empty decks.
+    """
+    by_subdeck: dict[str, dict[str, str]] = {
+        "": {v.name: deck_title(config, v, phrases) for v in config.variants}
+    }
+    for result in results:
+        for note in result.notes:
+            by_subdeck.setdefault(note.subdeck, {})[note.variant] = note.deck
+    names = {}
+    for subdeck, per_variant in by_subdeck.items():
+        levels = zip(*(name.split("::") for name in per_variant.values()), strict=False)
+        names[subdeck] = "::".join(" / ".join(dict.fromkeys(level)) for level in levels)
+    return names
 
 
 def publish(staged: Sequence[Staged]) -> list[Path]:
