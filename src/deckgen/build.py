@@ -14,10 +14,10 @@ from deckgen.config import choose_variants
 from deckgen.errors import DeckgenError, Location, Problem, Severity
 from deckgen.files import sweep_leftovers
 from deckgen.lock import (
-    SWITCH_NEEDS_LOCK,
     LOCK_NAME,
     NO_LOCK,
     OUT_OF_DATE,
+    SWITCH_NEEDS_LOCK,
     Lock,
     Plan,
     build_time,

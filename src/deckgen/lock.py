@@ -255,7 +255,8 @@ def _decode(data: dict[str, Any], version: int) -> Lock:
         # takes over each card's time where the card has not changed since.
         legacy = {_text(k, "cards"): _stamp(v, f"cards.{k}") for k, v in data["cards"].items()}
         retired_ids = [_text(i, "retired") for i in data.get("retired", [])]
-        # Format 1 kept only the ids of deleted cards: they stay taken (text "" = unknown).
+        # Format 1 kept only the ids of deleted cards: they stay taken (no notes: nothing
+        # to write for them).
         retired = {f"{i}/basic": Retired(Kind.BASIC, "", "", "", {}) for i in retired_ids}
         return Lock(note_types=note_types, legacy=legacy, retired=retired)
     return Lock(

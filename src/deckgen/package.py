@@ -167,7 +167,8 @@ def stage_package(
     by_name = {deck.name: genanki.Deck(deck.id, deck.name, deck.description) for deck in decks}
     for item in notes:
         by_name[item.note.deck].add_note(_genanki_note(item, models[item.note.kind]))
-    timestamp = max([n.mtime for n in notes] + list(note_type_mtimes.values()) + [0])
+    # Ids count up from the newest time in the package (its notes' and note types').
+    timestamp = max([n.mtime for n in notes] + [note_type_mtimes[k.value] for k in kinds] + [0])
     package = genanki.Package(list(by_name.values()))
     staged = Staged.beside(path)
     database = temporary_path(path.with_name(path.name + ".anki2"))
@@ -206,6 +207,17 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 
 @dataclass(frozen=True)
+class ShippedType:
+    """A note type as an earlier package holds it: its time, and what learners see of it."""
+
+    kind: Kind
+    mtime: int
+    css: str
+    templates: tuple[tuple[str, str], ...]
+    """(front, back) of each template."""
+
+
+@dataclass(frozen=True)
 class ShippedNote:
     """A note as an earlier package holds it: what a lost lock is recovered from."""
 
@@ -217,8 +229,8 @@ class ShippedNote:
     mtime: int
 
 
-def read_package(path: Path) -> list[ShippedNote]:
-    """The notes of a package deckgen wrote (note types deckgen knows), in any order."""
+def read_package(path: Path) -> tuple[list[ShippedNote], list[ShippedType]]:
+    """The notes and note types of a package deckgen wrote (note types it knows)."""
     import tempfile
 
     kinds = {note_type(kind).id: kind for kind in Kind}
@@ -227,14 +239,26 @@ def read_package(path: Path) -> list[ShippedNote]:
             database = Path(archive.extract("collection.anki2", folder))
         connection = sqlite3.connect(database)
         try:
-            decks = json.loads(connection.execute("SELECT decks FROM col").fetchone()[0])
+            decks_json, models_json = connection.execute("SELECT decks, models FROM col").fetchone()
+            decks = json.loads(decks_json)
+            models = json.loads(models_json)
             names = {int(k): v["name"] for k, v in decks.items()}
             card_decks = dict(connection.execute("SELECT nid, did FROM cards"))
             rows = connection.execute("SELECT id, guid, mid, mod, tags, flds FROM notes").fetchall()
         finally:
             connection.close()
     top = min((n for n in names.values() if "::" not in n and n != "Default"), default="")
-    return [
+    types = [
+        ShippedType(
+            kinds[int(mid)],
+            int(model["mod"]),
+            model["css"],
+            tuple((t["qfmt"], t["afmt"]) for t in model["tmpls"]),
+        )
+        for mid, model in models.items()
+        if int(mid) in kinds
+    ]
+    notes = [
         ShippedNote(
             guid=guid,
             kind=kinds[mid],
@@ -247,3 +271,4 @@ def read_package(path: Path) -> list[ShippedNote]:
         for note_id, guid, mid, mtime, tags, fields in rows
         if mid in kinds
     ]
+    return notes, types

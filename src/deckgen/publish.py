@@ -81,7 +81,7 @@ def identify(
             if note.variant in chosen:
                 add(result.card.id, result.card.id, note, item.guid_kind, False)
     for key, entry in sorted(planned.retired.items()):
-        if not entry.text:  # an id from a format-1 lock: kept taken, nothing to write
+        if not entry.notes:  # an id from a format-1 lock: kept taken, nothing to write
             continue
         card_id = key.split("/")[0]
         rendered = render_retired(entry, card_id, config)

@@ -17,15 +17,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from deckgen.errors import Location, Problem, shown
 from deckgen.lock import NO_LOCK, Lock, Released, Retired, Stamp, note_hash, retired_key
 from deckgen.model import FIELDS, DeckConfig, Kind, Note
+from deckgen.notetypes import note_type
 from deckgen.outputs import Record
-from deckgen.package import ShippedNote, note_guid, read_package
+from deckgen.package import ShippedNote, ShippedType, note_guid, read_package
 from deckgen.render import RETIRED_TAG
 
 _TAG = re.compile(r"<[^>]*>")
+_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::.*?)?\}\}", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -49,18 +52,21 @@ def recover(
     if not lost and not lock.missing:
         return Recovered(lock, None)
     shipped: list[ShippedNote] = []
+    types: list[ShippedType] = []
     read: list[str] = []
     for output in record.outputs:
         if output.intact(out_dir):
             try:
-                shipped += read_package(out_dir / output.name)
-                read.append(output.name)
-            except Exception:
+                notes, kinds = read_package(out_dir / output.name)
+            except Exception:  # a damaged package recovers nothing
                 continue
+            shipped += notes
+            types += kinds
+            read.append(output.name)
     found = _entries(shipped, config)
     cards = {**{k: v for k, v in found.cards.items() if k in lost}, **lock.cards}
     retired = {**{k: v for k, v in found.retired.items() if k in lost}, **lock.retired}
-    note_types = lock.note_types or {}
+    note_types = lock.note_types or _note_types(types)
     restored = dataclasses.replace(
         lock, cards=cards, retired=retired, note_types=note_types, missing=False
     )
@@ -81,39 +87,69 @@ def recover(
 
 
 def _entries(shipped: Iterable[ShippedNote], config: DeckConfig) -> Lock:
-    """Lock entries for the notes of some packages (texts unknown: a restore needs the lock)."""
+    """Lock entries for the notes of some packages. What only the canonical script's
+    package holds as written (subdeck, question, cloze texts) is taken from it; a card's
+    Markdown is not in any package, so a recovered retired card cannot be restored."""
     canonical = next((v.name for v in config.variants if v.opencc == "none"), "")
     cards: dict[str, Released] = {}
     retired: dict[str, Retired] = {}
     for note in shipped:
-        names = FIELDS[note.kind]
-        values = dict(zip(names, note.fields, strict=False))
+        values = dict(zip(FIELDS[note.kind], note.fields, strict=False))
         card_id, variant = values.get("Id", ""), values.get("Lang", "")
         if not card_id or not variant:
             continue
         is_retired = RETIRED_TAG in note.tags
-        deck = "" if is_retired else note.deck
         as_note = Note(card_id, variant, note.kind, note.fields, note.tags, note.deck, "")
         stamp = Stamp(note_hash(as_note, note.guid), note.mtime)
-        base = _base_kind(config.id, card_id, variant, note.kind, note.guid)
-        question = values.get("Context" if note.kind is Kind.CLOZE else "Front", "")
         key = retired_key(card_id, note.kind) if is_retired else card_id
-        entries: dict[str, Released] = retired if is_retired else cards  # type: ignore[assignment]
-        before = entries.get(key)
-        subdeck = deck.split("::", 1)[1] if "::" in deck and variant == canonical else ""
-        item_class = Retired if is_retired else Released
-        item = before or item_class(
+        entries: dict[str, Any] = retired if is_retired else cards
+        item = entries.get(key) or (Retired if is_retired else Released)(
             kind=note.kind,
-            deck=subdeck,
+            deck="",
             text="",
-            question=html.unescape(_TAG.sub("", question)).strip(),
+            question="",
             notes={},
-            base=base,
+            base=_base_kind(config.id, card_id, variant, note.kind, note.guid),
         )
-        if variant == canonical and subdeck:
-            item = dataclasses.replace(item, deck=subdeck)
+        if variant == canonical:
+            question = values.get("Context" if note.kind is Kind.CLOZE else "Front", "")
+            item = dataclasses.replace(
+                item,
+                deck="" if is_retired or "::" not in note.deck else note.deck.split("::", 1)[1],
+                question=_plain(question),
+                clozes=_clozes(values.get("Text", "")) if note.kind is Kind.CLOZE else (),
+            )
         entries[key] = dataclasses.replace(item, notes={**item.notes, variant: stamp})
+    for key, item in retired.items():  # retired by a change of kind, not by deletion
+        if (current := cards.get(key.split("/")[0])) is not None:
+            retired[key] = dataclasses.replace(item, reason=current.kind.value)
     return Lock(cards=cards, retired=retired)
+
+
+def _plain(html_text: str) -> str:
+    return html.unescape(_TAG.sub("", html_text)).strip()
+
+
+def _clozes(text: str) -> tuple[str, ...]:
+    """The text of c1, c2, … in a cloze field, as the lock records it."""
+    found: dict[int, list[str]] = {}
+    for number, content in _CLOZE.findall(text):
+        found.setdefault(int(number), []).append(_plain(content))
+    return tuple(" / ".join(found.get(n, [])) for n in range(1, max(found, default=0) + 1))
+
+
+def _note_types(shipped: Iterable[ShippedType]) -> dict[str, Stamp]:
+    """The shipped note types' times, where they are still what deckgen makes: an
+    unchanged note type is not sent again; a changed one gets a new time."""
+    stamps = {}
+    for item in shipped:
+        current = note_type(item.kind)
+        same = item.css == current.css and item.templates == tuple(
+            (t.front, t.back) for t in current.templates
+        )
+        if same:
+            stamps[item.kind.value] = Stamp(current.content_hash, item.mtime)
+    return stamps
 
 
 def _base_kind(deck_id: int, card_id: str, variant: str, kind: Kind, guid: str) -> Kind | None:
