@@ -25,10 +25,15 @@ MAX_ENUMERATION_ITEM = 4
 MAX_CLOZE_SHARE = 0.6
 MAX_CLOZE_NUMBERS = 5
 MIN_REPEATED = 6
+MIN_CUE = 8
+"""A reversed card's answer shorter than this (reading length) is a bare term (DG112)."""
 # Yes/no: ending in 吗, or 是否 / A-not-A (是不是, 对不对, 有没有) with no open question word.
 _ENDS_IN_MA = re.compile(r"[吗嗎][\s？?]*$")
 _WHETHER = re.compile(r"是否|(\w)[不没沒]\1")
 _OPEN_QUESTION = re.compile(r"什么|什麼|怎|如何|为何|為何|哪|谁|誰|多少|几|幾|何时|何時")
+_ENDS_IN_QUESTION_MARK = re.compile(r"[？?][\s”’」』)）]*$")
+_CJK_RUN = re.compile(r"[^\x00-\x7f]+")
+_LATIN_WORDS = re.compile(r"[A-Za-z0-9]{2,}")
 _CLAUSE = re.compile(r"[，,；;]")
 _LAST_AND = re.compile(r"和|与|與|及|或")
 
@@ -172,6 +177,40 @@ def deletion_hides_too_much(card: Card, context: CheckContext) -> Iterator[Probl
         )
 
 
+def reversed_not_a_cue(card: Card, context: CheckContext) -> Iterator[Problem]:
+    """DG112: a reversed card asks in both directions: its front must be a question, and its
+    answer, the prompt of the reverse card, must say on its own what it is about."""
+    if card.kind is not Kind.REVERSED:
+        return
+    question, answer = card.question.text.strip(), card.answer.text.strip()
+    if not (_ENDS_IN_QUESTION_MARK.search(question) or _OPEN_QUESTION.search(question)):
+        yield REVERSED_NOT_A_CUE.at(
+            card.question.location,
+            "the front of a reversed card is not a question: a label asks nothing",
+            "ask for the answer: '……指什么？', '作者用哪句话……？'",
+        )
+    length = reading_length(answer)
+    if length < MIN_CUE or not _words(question) & _words(answer):
+        why = (
+            f"is a bare term ({length} characters)"
+            if length < MIN_CUE
+            else "shares no word with the question"
+        )
+        yield REVERSED_NOT_A_CUE.at(
+            card.answer.location,
+            f"the answer of a reversed card {why}: shown alone on the reverse card, "
+            "it does not say what it is about",
+            "give the answer its context (what it is, whose words), e.g. "
+            "'不达目标不罢休：作者说这是运营人员必备的基础素质'; or make it a basic card",
+        )
+
+
+def _words(text: str) -> set[str]:
+    """What two texts can share: CJK character pairs and Latin words (lowercased)."""
+    pairs = {run[i : i + 2] for run in _CJK_RUN.findall(letters(text)) for i in range(len(run) - 1)}
+    return pairs | {word.lower() for word in _LATIN_WORDS.findall(text)}
+
+
 PLACEHOLDER_LEFT = Rule("DG100", ERROR, "placeholder text left in card", placeholders)
 ANSWER_TOO_LONG = Rule("DG101", WARNING, "answer too long for one idea", answer_too_long)
 ENUMERATION = Rule("DG102", WARNING, "unordered enumeration in an answer", enumeration)
@@ -184,8 +223,12 @@ TOO_MANY_DELETIONS = Rule("DG107", WARNING, "too many deletions in one note", to
 HIDES_TOO_MUCH = Rule(
     "DG108", WARNING, "a deletion hides most of the sentence", deletion_hides_too_much
 )
+REVERSED_NOT_A_CUE = Rule(
+    "DG112", WARNING, "a reversed card's front is no question or its answer no cue",
+    reversed_not_a_cue,
+)  # fmt: skip
 RULES = (
     ANSWER_TOO_LONG, ENUMERATION, YES_NO, GIVES_AWAY, NO_QUOTE, NO_NOTE, CLOZE_GAPS,
-    TOO_MANY_DELETIONS, HIDES_TOO_MUCH,
+    TOO_MANY_DELETIONS, HIDES_TOO_MUCH, REVERSED_NOT_A_CUE,
 )  # fmt: skip
 """The card rules, run on every card that has no placeholder left (PLACEHOLDER_LEFT)."""
