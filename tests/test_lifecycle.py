@@ -304,3 +304,41 @@ def test_a_deck_evolves_and_the_learner_keeps_everything(
         (0, 0, 8, 0),
     ]
     unchanged_history()
+
+
+FORMAT_1 = Path(__file__).parent / "fixtures" / "locks" / "sample-format-1.json"
+"""The sample deck's lock as deckgen 0.1.0 wrote it (one card's time made older by hand)."""
+
+
+def _note_times(out: Path) -> dict[tuple[str, str], int]:
+    from deckgen.model import FIELDS
+    from deckgen.package import read_package
+
+    times = {}
+    for package in out.glob("*.apkg"):
+        for note in read_package(package)[0]:
+            fields = dict(zip(FIELDS[note.kind], note.fields, strict=True))
+            times[(fields["Id"], fields["Lang"])] = note.mtime
+    return times
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["unchanged", "edited-since-last-build"])
+def test_upgrading_from_format_1_keeps_every_time(
+    sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edited: bool
+) -> None:
+    """Upgrading deckgen must not look like an update to learners: every card that has not
+    changed since its last release keeps its time; one edited since then gets a new one."""
+    (sample_deck / "deck.lock.json").write_bytes(FORMAT_1.read_bytes())
+    if edited:
+        path = sample_deck / "01-basic.md"
+        path.write_text(path.read_text("utf-8").replace("不罢休。", "决不罢休。"), "utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    result = CliRunner().invoke(cli, ["build", str(sample_deck), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+
+    expected = {"sample-image": 1600000000, "sample-integration": 1700000000}
+    expected |= {"sample-perspective": 1700000000}
+    expected["sample-result"] = 1800000000 if edited else 1700000000
+    times = _note_times(tmp_path / "out")
+    assert times == {(c, v): t for c, t in expected.items() for v in ("zh-Hans", "zh-Hant")}
+    assert '"format": 2' in (sample_deck / "deck.lock.json").read_text("utf-8")

@@ -492,12 +492,14 @@ def _renumbered(card: Card, before: Released) -> list[Problem]:
             continue
         moved_to = [n for n, t in enumerate(now, start=1) if t == text and n != number]
         if moved_to and (number > len(now) or now[number - 1] != text):
+            asks = now[number - 1] if number <= len(now) else ""
+            then = f"which now asks for {shown(asks, 20)}" if asks else "shown as an empty card"
             problems.append(
                 RENUMBERED.at(
                     card.answer.location,
                     f"c{number} ({shown(text, 20)}) is now c{moved_to[0]}: learners' review "
-                    f"history stays with card {number}, which will now ask for "
-                    f"{shown(now[number - 1], 20) if number <= len(now) else 'nothing'}",
+                    f"history stays with card {number}, {then}; card {moved_to[0]} starts "
+                    "without it",
                     "keep each deletion's number; number a new deletion after the last one",
                 )
             )
