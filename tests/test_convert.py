@@ -11,11 +11,13 @@ from deckgen.convert import (
     PROTECT_CLOSE,
     PROTECT_OPEN,
     Converter,
-    find_ambiguities,
+    convert_card,
+    corner_quotes,
     load_phrases,
     read_phrases,
 )
-from deckgen.errors import DeckgenError
+from deckgen.errors import DeckgenError, Location
+from deckgen.model import DeckConfig, Kind, RenderedCard, Source, Variant
 
 # Snapshot of s2tw with deckgen's built-in phrases. A change here means OpenCC or
 # our dictionaries changed what learners read: review it, don't just update it.
@@ -98,14 +100,6 @@ def test_zh_hans_variant_only_drops_markers() -> None:
     assert Converter("none", []).html(html) == "<code>这里</code>這"
 
 
-def test_ambiguities_are_reported_unless_a_phrase_covers_them(tmp_path: Path) -> None:
-    phrases = tmp_path / "p.txt"
-    phrases.write_text("然后\t然後\n", "utf-8")
-    text = "然后这里"
-    assert [c for _, c in find_ambiguities(text, [])] == ["后", "里"]
-    assert list(find_ambiguities(text, read_phrases(phrases))) == [(3, "里")]
-
-
 @pytest.mark.parametrize(
     ("line", "why"),
     [
@@ -130,3 +124,124 @@ def test_malformed_phrase_entry_names_its_line(tmp_path: Path, line: str, why: s
 def test_every_config_takes_our_phrases(config: str) -> None:
     # s2t has no segmentation section in OpenCC 1.4: ours must still apply there.
     assert Converter(config, load_phrases(None)).text("和面对 姓余") == "和面對 姓余"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>他说“整合”和‘利他’</p>", "<p>他说「整合」和『利他』</p>"),
+        ("<p>“外面‘里面’外面”</p>", "<p>「外面『里面』外面」</p>"),
+        (
+            '<p><a href="https://x.org/“a”">“链接”</a></p>',
+            '<p><a href="https://x.org/“a”">「链接」</a></p>',
+        ),
+        ("<p>见 https://x.org/“a” 和“这里”</p>", "<p>见 https://x.org/“a” 和「这里」</p>"),
+        ("<p>it’s “好” and students’ work</p>", "<p>it’s 「好」 and students’ work</p>"),
+        ("<p>‘don’t’</p>", "<p>『don’t』</p>"),
+    ],
+    ids=["double-and-single", "nested", "attribute", "url", "apostrophes", "apostrophe-inside"],
+)
+def test_corner_quotes(html: str, expected: str) -> None:
+    assert corner_quotes(html) == expected
+
+
+def test_corner_quotes_never_touch_code() -> None:
+    html = f"<p>“说”<code>{PROTECT_OPEN}print(“x”){PROTECT_CLOSE}</code>“说”</p>"
+    for config in ("none", "s2tw"):
+        converted = Converter(config, []).html(html, corner=True)
+        assert converted.endswith(
+            "<code>print(“x”)</code>「說」</p>".replace("說", "说" if config == "none" else "說")
+        )
+        assert converted.startswith("<p>「")
+
+
+def _config(tmp_path: Path) -> DeckConfig:
+    return DeckConfig(
+        path=tmp_path / "deck.toml",
+        id=1,
+        title="数据“运营”",
+        script="zh-Hans",
+        tags=(),
+        source=Source("t", "a", "s"),
+        variants=(),
+    )
+
+
+def _rendered() -> RenderedCard:
+    return RenderedCard(
+        card_id="c",
+        kind=Kind.BASIC,
+        fields={
+            "Front": "<p>用户数据在哪里看？</p>",
+            "Back": "<p>“数据”看板</p>",
+            "Quote": "<blockquote><p>用户的数据</p></blockquote>",
+            "Note": "<p>全局视角</p>",
+            "Source": "@作者《数据》，网站",
+        },
+        tags=("用户数据",),
+        subdeck="数据::软件",
+    )
+
+
+def test_wording_converts_the_decks_own_text_and_opencc_the_quotes(tmp_path: Path) -> None:
+    variant = Variant("zh-Hant", "s2tw", wording="s2twp", quotation_marks="corner")
+    note = convert_card(
+        _rendered(), config=_config(tmp_path), variant=variant, phrases=load_phrases(None)
+    )
+    fields = dict(zip(("Front", "Back", "Quote", "Note", "Source", "Lang", "Id"), note.fields))
+    assert fields["Front"] == "<p>使用者資料在哪裡看？</p>"  # s2twp: vocabulary
+    assert fields["Back"] == "<p>「資料」看板</p>"
+    assert fields["Quote"] == "<blockquote><p>用戶的數據</p></blockquote>"  # the author's words
+    assert fields["Source"] == "@作者《數據》，網站"  # the attribution names the author's work
+    assert fields["Note"] == "<p>全域性視角</p>"  # why s2twp needs review: 全局 → 全域性
+    assert note.tags == ("使用者資料",)
+    assert note.deck == "資料「運營」::資料::軟體"
+
+
+def test_without_wording_every_field_is_converted_with_opencc(tmp_path: Path) -> None:
+    note = convert_card(
+        _rendered(),
+        config=_config(tmp_path),
+        variant=Variant("zh-Hant", "s2tw"),
+        phrases=load_phrases(None),
+    )
+    assert note.fields[:5] == (
+        "<p>用戶數據在哪裡看？</p>",
+        "<p>“數據”看板</p>",
+        "<blockquote><p>用戶的數據</p></blockquote>",
+        "<p>全局視角</p>",
+        "@作者《數據》，網站",
+    )
+    assert note.deck == "數據“運營”::數據::軟件"
+
+
+def test_traditional_phrases_convert_to_simplified(tmp_path: Path) -> None:
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("乾了\t乾了\n", "utf-8")
+    entries = read_phrases(phrases, script="zh-Hant")
+    assert (entries[0].traditional, entries[0].simplified) == ("乾了", "乾了")
+    assert Converter("t2s", []).text("衣服乾了") == "衣服干了"
+    assert Converter("t2s", entries).text("衣服乾了") == "衣服乾了"
+    # tw2s meets the text after its Taiwan step (裡 → 裏): entries still apply.
+    phrases.write_text("裡頭乾了\t里头乾了\n", "utf-8")
+    entries = read_phrases(phrases, script="zh-Hant")
+    assert Converter("tw2s", entries).text("裡頭乾了嗎") == "里头乾了吗"
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("發現\t發現", "a Traditional character"),
+        ("乾了\t<b>了", "not part of a Chinese phrase"),
+        ("乾了\t湿了", "not a Simplified form"),
+    ],
+    ids=["traditional-right-side", "markup", "other-word"],
+)
+def test_traditional_phrase_entry_is_validated(tmp_path: Path, line: str, why: str) -> None:
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text(line + "\n", "utf-8")
+    with pytest.raises(DeckgenError) as caught:
+        read_phrases(phrases, script="zh-Hant")
+    [problem] = caught.value.problems
+    assert problem.code == "DG020" and why in problem.message
+    assert problem.location == Location(phrases, 1)

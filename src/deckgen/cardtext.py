@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deckgen.model import Card, Kind
+from deckgen.model import Card, Kind, Variant
 
 if TYPE_CHECKING:
     from deckgen.convert import Phrase
@@ -26,8 +26,20 @@ class CheckContext:
     """What rules may need beyond the card itself."""
 
     phrases: tuple[Phrase, ...] = ()
+    """The phrase entries; from ``convert.load_phrases``, they carry the deck's script and
+    variants too (a ``PhraseBook``), which the conversion rules read."""
     sources: dict[Path, str] = field(default_factory=dict)
     """Source files given with --source: path → text with whitespace removed."""
+
+    @property
+    def script(self) -> str:
+        """The script the cards are written in (zh-Hans unless the phrases say otherwise)."""
+        return str(getattr(self.phrases, "script", "zh-Hans"))
+
+    @property
+    def variants(self) -> tuple[Variant, ...]:
+        """The deck's variants, when the phrases carry them."""
+        return tuple(getattr(self.phrases, "variants", ()))
 
 
 def letters(text: str) -> str:

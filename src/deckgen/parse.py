@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deckgen.cloze import malformed
-from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, shown
+from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, brief, shown
 from deckgen.files import check_name, is_inside, read_bytes, read_text
 from deckgen.frontmatter import BAD_TAGS, read_front_matter, split_front_matter
+from deckgen.latex import CLOZE_OPENER, MathCloze, split_clozes, unbalanced, without_clozes
+from deckgen.markdown import OPEN_DOLLARS
 from deckgen.model import BRACE, RESERVED, Card, Cloze, Image, Kind, Part, TextLine, is_tag
 
 if TYPE_CHECKING:
@@ -49,11 +51,17 @@ UNKNOWN_SOURCE = Rule("DG037", ERROR, "quote names a source deck.toml does not h
 MALFORMED_CLOZE = Rule("DG040", ERROR, "malformed cloze")
 MISPLACED_CLOZE = Rule("DG041", ERROR, "cloze deletion outside a .cloze card's answer")
 NO_DELETION = Rule("DG042", ERROR, "cloze card has no deletion")
+UNBALANCED_MATH = Rule("DG038", ERROR, "math left open, or its braces or environments unbalanced")
+UNKNOWN_LANGUAGE = Rule(
+    "DG130", Severity.WARNING, "fenced code in a language the highlighter does not know"
+)
 RULES = (
     RESERVED_CHARACTER, NO_CARDS, NO_ID, BAD_ID, UNKNOWN_ATTRIBUTE, UNKNOWN_KIND, EMPTY,
     DUPLICATE_ID, TWO_NOTES, RAW_HTML, BAD_LINK, BAD_IMAGE_PATH, NO_IMAGE, CONFLICT_MARKER,
     LEFT_OPEN, UNDERLINED_HEADING, UNKNOWN_SOURCE, MALFORMED_CLOZE, MISPLACED_CLOZE, NO_DELETION,
+    UNBALANCED_MATH, UNKNOWN_LANGUAGE,
 )  # fmt: skip
+_MATH = ("math_inline", "math_inline_double", "math_block")
 
 CARD_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CARD_ATTRS = ("id", "class", "tags", "allow")
@@ -196,6 +204,8 @@ class _CardParser:
         self.sources = sources
         self.lines = source.text.split("\n")
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        """Problems that do not stop the card (it is built); silenced by its ``allow``."""
         self.media: dict[str, str] = {}
         self.images: list[Image] = []
 
@@ -231,9 +241,10 @@ class _CardParser:
         kind = self.read_kind(heading, attrs_line)
         tags = self.source.tags + self.read_tags(str(heading.attrs.get("tags", "")), attrs_line)
         allow = frozenset(str(heading.attrs.get("allow", "")).split())
+        self.warnings = [w for w in self.warnings if w.code not in allow]
         inline = tokens[start + 1]
         children = list(inline.children or [])
-        self.check_inline(children, line, None)
+        self.check_inline([inline], line, None)
         body = tokens[start + 3 :]
         blocks = list(_top_level_blocks(body))
         for first, last in blocks:
@@ -298,6 +309,28 @@ class _CardParser:
                 self.left_open(token, "code fence", token.markup)
             elif token.type == "container_note_open" and token.map and not self.closed_note(token):
                 self.left_open(token, "note", ":::")
+            if token.type == "fence" and token.map:
+                self.check_language(token)
+
+    def check_language(self, token: Token) -> None:
+        """DG130: a fence whose language Pygments does not know shows as plain code."""
+        from deckgen.highlight import closest_language, known_language
+        from deckgen.markdown import fence_language
+
+        language = fence_language(token)
+        if language and not known_language(language):
+            close = closest_language(language)
+            self.warnings.append(
+                UNKNOWN_LANGUAGE.at_line(
+                    self.path,
+                    self.line(token),
+                    f"code block in {shown(language)}, a language the highlighter does not "
+                    "know: it shows as plain text",
+                    f"did you mean '{close}'?"
+                    if close
+                    else "use a Pygments name (python, sql, js, bash, text) or no language",
+                )
+            )
 
     def closed_fence(self, token: Token) -> bool:
         assert token.map is not None
@@ -456,13 +489,30 @@ class _CardParser:
                     yield TextLine(start, child.content.replace(BRACE, "{"))
                 elif child.type in ("softbreak", "hardbreak"):
                     start += 1
+                elif child.type in _MATH:
+                    start += child.content.count("\n")
 
     def check_inline(self, tokens: list[Token], card_line: int, kind: Kind | None) -> None:
-        """Raw HTML, links, images and cloze syntax in one part; ``kind`` only for the answer."""
-        block_line = card_line
+        """Raw HTML, links, images, cloze syntax and math in one part; ``kind`` only for the
+        answer."""
+        block_line, breaks = card_line, 0
         for token in _walk(tokens):
-            block_line = self.line(token) if token.map else block_line
-            if token.type in ("html_block", "html_inline"):
+            if token.map:
+                block_line, breaks = self.line(token), 0
+            elif token.type in ("softbreak", "hardbreak"):
+                breaks += 1
+            for offset in token.meta.get(OPEN_DOLLARS, ()) if token.type == "inline" else ():
+                self.problem(
+                    UNBALANCED_MATH,
+                    block_line + offset,
+                    "a '$' opens math that is never closed",
+                    "close the math with '$' right after it (no space before), or write \\$ "
+                    "for a dollar sign",
+                )
+            if token.type in _MATH:
+                self.check_math(token.content, block_line + breaks, kind)
+                breaks += token.content.count("\n") if not token.map else 0
+            elif token.type in ("html_block", "html_inline"):
                 self.problem(
                     RAW_HTML,
                     block_line,
@@ -497,6 +547,34 @@ class _CardParser:
                     "in a card's answer, add .cloze to its attributes; elsewhere remove the "
                     "{{c1::…}} (write \\{{ for literal braces)",
                 )
+
+    def check_math(self, tex: str, line: int, kind: Kind | None) -> None:
+        """DG038 for math that does not balance; DG040/DG041 for a deletion inside math that
+        Anki would misread, or that is outside a cloze card's answer."""
+        _, why = split_clozes(tex)
+        if CLOZE_OPENER.search(tex) and kind is not Kind.CLOZE:
+            self.problem(
+                MISPLACED_CLOZE,
+                line,
+                "cloze deletion outside a .cloze card's answer",
+                "in a card's answer, add .cloze to its attributes; elsewhere remove the {{c1::…}}",
+            )
+        elif why:
+            self.problem(
+                MALFORMED_CLOZE,
+                line,
+                f"malformed cloze in math: {brief(why, 80)}",
+                "Anki ends a deletion at the first }}: write a space before it when the "
+                "math ends in a brace, e.g. {{c1::\\frac{1}{2} }}",
+            )
+        elif why := unbalanced(without_clozes(tex)):
+            self.problem(
+                UNBALANCED_MATH,
+                line,
+                f"math {shown(tex.strip(), 40)} does not balance: {why}",
+                "pair every '{' with '}', \\left with \\right and \\begin{…} with \\end{…}; "
+                "write \\{ and \\} for literal braces",
+            )
 
     def resolve_image(self, encoded: str, line: int) -> None:
         hint = "put the image in the deck folder (e.g. images/) and use a relative path"
@@ -542,7 +620,7 @@ def parse_card(
     """One card's Markdown → the Card, or None and what is wrong with it."""
     parser = _CardParser(source, deck_dir, sources)
     card = parser.parse()
-    return card, tuple(parser.problems[:MAX_PROBLEMS_PER_FILE])
+    return card, tuple([*parser.problems, *parser.warnings][:MAX_PROBLEMS_PER_FILE])
 
 
 def duplicate_ids(cards: list[Card]) -> Iterator[Problem]:
@@ -570,8 +648,10 @@ def _plain_text(tokens: list[Token]) -> Iterator[str]:
     for token in tokens:
         if token.children:
             yield from _plain_text(token.children)
-        elif token.type in ("text", "code_inline", "code_block", "fence"):
+        elif token.type in ("text", "code_inline"):
             yield token.content.replace(BRACE, "{")
+        elif token.type in _MATH:
+            yield without_clozes(token.content)
         elif token.type == "hardbreak":
             yield "\n"
 
@@ -612,8 +692,11 @@ def _clozes(tokens: list[Token]) -> Iterator[Cloze]:
         elif token.type == "cloze_close" and opened:
             number, hint, texts = opened.pop()
             yield Cloze(number, "".join(texts), hint)
-        elif opened and token.type in ("text", "code_inline"):
+        elif opened and token.type in ("text", "code_inline", *_MATH):
             opened[-1][2].append(token.content.replace(BRACE, "{"))
+        elif token.type in _MATH:
+            parts, _ = split_clozes(token.content)
+            yield from (Cloze(p.number, p.text, p.hint) for p in parts if isinstance(p, MathCloze))
 
 
 def _top_level_blocks(tokens: list[Token]) -> Iterator[tuple[int, int]]:
