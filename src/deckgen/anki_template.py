@@ -75,7 +75,14 @@ def render_template(
 
 
 def _cloze(text: str, ordinal: int, answer: bool) -> str:
-    """Anki's cloze filter: the card's deletions blank (or revealed), the others shown."""
+    """Anki's cloze filter: the card's deletions blank (or revealed), the others shown; inside
+    MathJax delimiters, the spans it made are stripped again, as Anki does."""
+    from deckgen.latex import strip_html_inside_math
+
+    return strip_html_inside_math(_reveal(text, ordinal, answer))
+
+
+def _reveal(text: str, ordinal: int, answer: bool) -> str:
 
     def replace(match: re.Match[str]) -> str:
         number, content, hint = int(match[1]), match[2], match[3]

@@ -20,6 +20,7 @@ from deckgen import __version__, notetypes
 from deckgen.anki_template import TemplateError, render_template
 from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity
 from deckgen.files import read_bytes, write_atomically
+from deckgen.latex import typeset
 from deckgen.model import FIELDS, Card, Kind, Note
 from deckgen.notetypes import NoteType, Template, note_type
 
@@ -127,7 +128,8 @@ def _render_card(name: str, faces: Sequence[Face]) -> str:
     sides = []
     for side in ("front", "back"):
         for face in faces:
-            content = face.front if side == "front" else face.back
+            # Anki typesets math with MathJax; the page shows MathML, made here, offline.
+            content = typeset(face.front if side == "front" else face.back)
             card_class = f"card card{face.ordinal + 1}"
             sides.append(
                 f'<div class="preview-side" data-variant="{face.variant}" data-side="{side}">'

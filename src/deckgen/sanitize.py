@@ -19,18 +19,27 @@ RULES = (UNSAFE_NAME,)
 TAGS = {
     "p", "br", "strong", "em", "del", "s", "code", "pre", "ul", "ol", "li", "blockquote",
     "table", "thead", "tbody", "tr", "th", "td", "a", "img", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr",
+    "h6", "hr", "span",
 }  # fmt: skip
 ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title"},
     "ol": {"start"},
     "p": {"class"},
+    "span": {"class"},
     "th": {"style"},
     "td": {"style"},
 }
-_CLASSES = {"p": {"source"}}
-"""Classes our own markup uses; any other class is removed."""
+
+
+def _classes(element: str) -> frozenset[str]:
+    """Classes our own markup uses; any other class is removed. A span is only ever made by
+    the highlighter, with one of Pygments' short names (``k``, ``s2``)."""
+    if element == "span":
+        from deckgen.highlight import span_classes
+
+        return span_classes()
+    return frozenset({"source"}) if element == "p" else frozenset()
 
 
 def sanitize_html(html: str, *, media: Mapping[str, str] | None = None) -> str:
@@ -42,7 +51,7 @@ def sanitize_html(html: str, *, media: Mapping[str, str] | None = None) -> str:
 
     def keep(element: str, attribute: str, value: str) -> str | None:
         if attribute == "class":
-            kept = [name for name in value.split() if name in _CLASSES.get(element, ())]
+            kept = [name for name in value.split() if name in _classes(element)]
             return " ".join(kept) or None
         if media is not None and element == "img" and attribute == "src":
             return media.get(value, value)
