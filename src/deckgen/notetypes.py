@@ -71,14 +71,18 @@ def _read(name: str) -> str:
     return text.strip()
 
 
+# Names are script-neutral: one note type serves every variant, and a Simplified name
+# would show in the Traditional package (0.x shipped "deckgen 问答 Basic", ...). A name
+# is not part of what Anki matches on import (id and schema are): renaming updates a
+# learner's note type in place, with their notes and review history.
 _SPECS = {
-    Kind.BASIC: (1764086400101, "deckgen 问答 Basic", (("Card 1", "basic"),)),
+    Kind.BASIC: (1764086400101, "deckgen Basic", (("Card 1", "basic"),)),
     Kind.REVERSED: (
         1764086400102,
-        "deckgen 双向 Basic+Reversed",
+        "deckgen Basic+Reversed",
         (("Card 1", "basic"), ("Card 2", "reversed")),
     ),
-    Kind.CLOZE: (1764086400103, "deckgen 填空 Cloze", (("Cloze", "cloze"),)),
+    Kind.CLOZE: (1764086400103, "deckgen Cloze", (("Cloze", "cloze"),)),
 }
 
 
