@@ -38,6 +38,7 @@ _SOURCE_HINT = "copy the sentence exactly"
 _HTML_HINT = "write Markdown instead"
 _IMAGE_HINT = "put the image in the deck folder"
 _PHRASE_HINT = "write the Simplified phrase, one tab, the Traditional phrase"
+_PHRASE_FORM_HINT = "same characters in the other script's form"
 
 
 def _link_image_outside(tmp: Path) -> None:
@@ -73,6 +74,54 @@ def _unwritable_out_dir(tmp: Path) -> str:
     locked.mkdir()
     locked.chmod(0o555)
     return str(locked)
+
+
+def _fifo(name: str) -> Callable[[Path], None]:
+    def make(tmp: Path) -> None:
+        path = tmp / "deck" / name
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)  # reading it would block forever
+
+    return make
+
+
+def _link(name: str, target: str) -> Callable[[Path], None]:
+    def make(tmp: Path) -> None:
+        path = tmp / "deck" / name
+        path.unlink(missing_ok=True)
+        path.symlink_to(target)
+
+    return make
+
+
+def _folder_as_deck_toml(tmp: Path) -> None:
+    (tmp / "deck" / "deck.toml").unlink()
+    (tmp / "deck" / "deck.toml").mkdir()
+
+
+def _image_card(tmp: Path) -> None:
+    card = "{#bad-ok}\n## 图里是什么？\n\n![图](images/odd.png)\n"
+    (tmp / "deck" / "bad.md").write_text(card, "utf-8")
+
+
+def _image_link_loop(tmp: Path) -> None:
+    _image_card(tmp)
+    (tmp / "deck" / "images" / "odd.png").symlink_to("odd.png")
+
+
+def _image_fifo(tmp: Path) -> None:
+    _image_card(tmp)
+    os.mkfifo(tmp / "deck" / "images" / "odd.png")
+
+
+def _out_link_loop(tmp: Path) -> str:
+    (tmp / "loop").symlink_to("loop")
+    return "loop"
+
+
+def _newline_name(tmp: Path) -> None:
+    name = "evil\n.md: error: forged line [DG000]\n.md"
+    (tmp / "deck" / name).write_text("{#forged}\n## 问题？\n\n答案。\n", "utf-8")
 
 
 @dataclass(frozen=True)
@@ -280,7 +329,7 @@ CASES = [
         "phrases-length-mismatch",
         "deck/phrases.txt:2: error: phrase entry '面对' → '面對面': the two phrases differ in "
         "length: an entry maps each character to one character [DG020]",
-        "same characters in Traditional form",
+        _PHRASE_FORM_HINT,
     ),
     Case(
         "phrases-outside-deck",
@@ -344,6 +393,147 @@ CASES = [
         "{out}: error: cannot write to the output folder: permission denied [DG050]",
         "fix the permissions",
         out=_unwritable_out_dir,
+    ),
+    Case(
+        "phrases-markup",  # would put a live onerror into every zh-Hant field and tag
+        "deck/phrases.txt:2: error: phrase entry '…' → "
+        "'<img/src/onerror=document.title=\\'PWNED\\'>': has '<', which is not part of a "
+        "Chinese phrase [DG020]",
+        _PHRASE_FORM_HINT,
+    ),
+    Case(
+        "phrases-space",  # OpenCC's reader split the entry at the space and dropped text
+        "deck/phrases.txt:2: error: phrase entry '黑板报' → '黑 報': has a space: an entry is one "
+        "phrase, a tab, one phrase [DG020]",
+        _PHRASE_FORM_HINT,
+    ),
+    Case(
+        "phrases-implausible",
+        "deck/phrases.txt:2: error: phrase entry '运营' → '運作': the Traditional side is not a "
+        "Traditional form of the Simplified side [DG020]",
+        _PHRASE_FORM_HINT,
+    ),
+    Case(
+        "note-unclosed",  # swallowed every later card in the file, silently
+        "deck/bad.md:6: error: this note is never closed before the card ends [DG035]",
+        "close it with a ':::' line before the next card",
+    ),
+    Case(
+        "fence-unclosed",
+        "deck/bad.md:6: error: this code fence is never closed before the card ends [DG035]",
+        "close it with a '```' line before the next card",
+    ),
+    Case(
+        "conflict-markers",  # shipped to learners as text
+        "deck/bad.md:4: error: git conflict marker '<<<<<<<': a merge left this file "
+        "unresolved [DG034]",
+        "keep one side of the conflict",
+    ),
+    Case(
+        "front-matter-alias-bomb",  # 10 s and 2.8 GB, then 312 MB of error output
+        "deck/bad.md:2: error: front matter is not valid YAML: anchors and aliases (& and *) "
+        "are not allowed [DG012]",
+        "between '---' lines",
+    ),
+    Case(
+        "front-matter-surrogate",  # a lone surrogate: a traceback when written out
+        "deck/bad.md:2: error: 'deck' must be a subdeck name like 核心能力::整合, got "
+        "'\\ud800' [DG012]",
+        "'::' between levels",
+    ),
+    Case(
+        "subdeck-bidi-control",  # reverses what a reader sees of the deck name
+        "deck/bad.md:2: error: 'deck' must be a subdeck name like 核心能力::整合, got "
+        "'基础\\u202e础基' [DG012]",
+        "'::' between levels",
+    ),
+    Case(
+        "title-too-long",  # was blamed on --out (the file name was too long)
+        "deck/deck.toml:4: error: title '样例样例…' is longer than 80 characters [DG010]",
+        "write a short plain title",
+    ),
+    Case(
+        "lock-newer-format",  # was rewritten as format 1, dropping what it did not know
+        "deck/deck.lock.json: error: lock file was written by a newer deckgen (format 3; this "
+        "deckgen reads format 2 and older) [DG060]",
+        "upgrade deckgen",
+    ),
+    Case(
+        "lock-negative-time",
+        "deck/deck.lock.json: error: lock file has a wrong value: cards.sample-result.zh-Hans: "
+        "time -5 is not a Unix time in seconds [DG060]",
+        "git checkout -- deck.lock.json",
+    ),
+    Case(
+        "lock-huge-time",  # overflowed SQLite's integers: a traceback
+        "deck/deck.lock.json: error: lock file has a wrong value: note_types.basic: time "
+        "99999999999999999999 is not a Unix time in seconds [DG060]",
+        "git checkout -- deck.lock.json",
+    ),
+    Case(
+        "image-nul-byte",
+        "deck/bad.md:4: error: image path 'images/a\\x00b.png' has control characters [DG032]",
+        _IMAGE_HINT,
+    ),
+    Case(
+        "image-name-too-long",  # a traceback (the file name is over the OS limit)
+        "deck/bad.md:4: error: image 'images/xxx…' not found [DG033]",
+        _IMAGE_HINT,
+    ),
+    Case(
+        "card-file-fifo",  # build and check hung
+        "deck/fifo.md: error: cannot read: not a regular file [DG016]",
+        "give a regular file",
+        setup=_fifo("fifo.md"),
+    ),
+    Case(
+        "deck-toml-fifo",
+        "deck/deck.toml: error: cannot read: not a regular file [DG016]",
+        "give a regular file",
+        setup=_fifo("deck.toml"),
+    ),
+    Case(
+        "card-file-link-loop",
+        "deck/loop.md: error: cannot read: a symbolic link loop [DG016]",
+        "replace the link",
+        setup=_link("loop.md", "loop.md"),
+    ),
+    Case(
+        "card-file-dangling-link",
+        "deck/gone.md: error: cannot read: a link to a file that does not exist [DG016]",
+        "fix or remove the link",
+        setup=_link("gone.md", "nowhere.md"),
+    ),
+    Case(
+        "deck-toml-folder",
+        "deck/deck.toml: error: cannot read: a folder [DG016]",
+        "give a regular file",
+        setup=_folder_as_deck_toml,
+    ),
+    Case(
+        "image-link-loop",
+        "deck/bad.md:4: error: image 'images/odd.png': a symbolic link loop [DG032]",
+        _IMAGE_HINT,
+        setup=_image_link_loop,
+    ),
+    Case(
+        "image-fifo",
+        "deck/bad.md:4: error: image 'images/odd.png': not a regular file [DG032]",
+        _IMAGE_HINT,
+        setup=_image_fifo,
+    ),
+    Case(
+        "out-dir-link-loop",
+        "{out}: error: cannot write to the output folder: a symbolic link loop [DG050]",
+        "replace the link",
+        out=_out_link_loop,
+    ),
+    Case(
+        "file-name-newline",  # the name forged a message line of its own
+        "deck/evil\\n.md: error: forged line [DG000]\\n.md: error: the file name "
+        "'evil\\n.md: error: forged line [DG000]\\n.md' has control characters [DG017]",
+        "rename the file",
+        setup=_newline_name,
     ),
 ]
 

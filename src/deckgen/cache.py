@@ -122,8 +122,8 @@ class CardCache:
         """Keep exactly this build's entries; best effort, as a missing cache costs only time."""
         if not self.changed and len(self.new) == len(self.old):
             return
-        data = _encoder().encode(_File(FORMAT, self.environment, self.new))
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # a cache is only an optimisation
+            data = _encoder().encode(_File(FORMAT, self.environment, self.new))
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(self.path, data)
 

@@ -69,6 +69,32 @@ def resolved(path: Path) -> Path | None:
         return None
 
 
+def exists(path: Path) -> bool:
+    """Whether anything is at ``path`` (a dangling link too); never raises, whatever the
+    path (too long, a NUL, a loop), unlike ``Path.exists``."""
+    try:
+        os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is (or links to) a regular file; never raises."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def is_folder(path: Path) -> bool:
+    """Whether ``path`` is (or links to) a folder; never raises."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def is_inside(path: Path, folder: Path) -> bool:
     """Whether ``path``, links followed, stays inside ``folder``."""
     real, real_folder = resolved(path), resolved(folder)
@@ -154,15 +180,8 @@ def card_files(deck_dir: Path) -> list[Path]:
         if path.suffix == ".md"
         and path.name not in NOT_CARD_FILES
         and not path.name.startswith(".")
-        and not _is_folder(path)
+        and not is_folder(path)  # a loop or a dangling link is read, and reported
     ]
-
-
-def _is_folder(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(path.stat().st_mode)
-    except (OSError, ValueError):
-        return False  # a loop or a dangling link: reading it reports why
 
 
 def check_name(path: Path) -> None:
@@ -258,6 +277,11 @@ def open_new(path: Path, rule: Rule = CANNOT_WRITE) -> int:
             rule, path.parent, 0, "cannot write there: the name has a NUL character"
         ) from None
     except OSError as error:
+        if error.errno == errno.EEXIST:  # something is at the folder's path: say what
+            try:
+                os.stat(path.parent)
+            except OSError as real:
+                error = real
         problem = os_problem(rule, error, path.parent, "write to the output folder")
         raise DeckgenError([problem]) from None
 

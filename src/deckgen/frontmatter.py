@@ -98,6 +98,7 @@ def read_front_matter(path: Path, lines: list[str]) -> FrontMatter:
     subdeck = data.get("deck", "")
     parts = subdeck.split("::") if isinstance(subdeck, str) and subdeck else []
     if not isinstance(subdeck, str) or any(not _plain(part.strip()) for part in parts):
+        parts = []
         problem(
             BAD_FRONT_MATTER,
             key_line("deck"),

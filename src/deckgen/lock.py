@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, brief, shown
-from deckgen.files import read_text, stage_bytes
+from deckgen.files import exists, is_file, read_text, stage_bytes
 from deckgen.model import Card, Kind, Note
 
 LOCK_NAME = "deck.lock.json"
@@ -163,7 +163,7 @@ def _cloze_texts(card: Card) -> tuple[str, ...]:
 
 def read_lock(path: Path) -> Lock:
     """The lock file, an empty lock marked missing, or a DG060 error naming what is wrong."""
-    if not path.exists() and not path.is_symlink():
+    if not exists(path):
         return Lock(missing=True)
     text = read_text(path, inside=path.parent)
 
@@ -314,7 +314,7 @@ def stage_lock(path: Path, lock: Lock) -> Any:
     """The lock written beside ``path``, ready to publish; None if it is unchanged."""
     text = lock_text(lock)
     try:
-        if path.is_file() and path.read_text("utf-8") == text:
+        if is_file(path) and path.read_text("utf-8") == text:
             return None
     except (OSError, UnicodeDecodeError):
         pass

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from deckgen.cloze import malformed
 from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, brief, shown
-from deckgen.files import check_name, is_inside, read_bytes, read_text
+from deckgen.files import check_name, exists, is_inside, read_bytes, read_text, resolved
 from deckgen.frontmatter import BAD_TAGS, read_front_matter, split_front_matter
 from deckgen.latex import CLOZE_OPENER, MathCloze, split_clozes, unbalanced, without_clozes
 from deckgen.markdown import OPEN_DOLLARS
@@ -589,12 +589,15 @@ class _CardParser:
             self.problem(BAD_IMAGE_PATH, line, f"image {shown(src)} is not a relative path", hint)
             return
         path = self.path.parent / src
+        if resolved(path) is None:
+            self.problem(BAD_IMAGE_PATH, line, f"image {shown(src)}: a symbolic link loop", hint)
+            return
         if not is_inside(path, self.deck_dir):
             self.problem(
                 BAD_IMAGE_PATH, line, f"image {shown(src)} is outside the deck folder", hint
             )
             return
-        if not path.exists() and not path.is_symlink():
+        if not exists(path):
             self.problem(NO_IMAGE, line, f"image {shown(src)} not found", hint)
             return
         try:

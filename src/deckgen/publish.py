@@ -14,7 +14,7 @@ from pathlib import Path
 from deckgen.cache import CardResult
 from deckgen.convert import Phrase, convert_card, deck_title
 from deckgen.errors import DeckgenError, Location, Problem
-from deckgen.files import CANNOT_WRITE, Staged, os_problem
+from deckgen.files import CANNOT_WRITE, Staged, is_folder, os_problem
 from deckgen.lock import Lock, Plan, Release, note_hash, release
 from deckgen.model import DeckConfig, Kind, Note, Variant
 from deckgen.notetypes import note_type
@@ -223,7 +223,7 @@ def publish(staged: Sequence[Staged]) -> list[Path]:
     before anything is replaced; a failure after that names what was replaced.
     """
     for item in staged:
-        if item.final.is_dir():
+        if is_folder(item.final):
             error = IsADirectoryError(21, "Is a directory")
             for other in staged:
                 other.discard()
