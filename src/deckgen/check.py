@@ -15,7 +15,7 @@ from pathlib import Path
 
 from deckgen import config, convert, files, frontmatter, lock, parse, quality, sanitize, textrules
 from deckgen.cardtext import CheckContext, question_key
-from deckgen.errors import Location, Problem, Rule, Severity
+from deckgen.errors import Location, Problem, Rule, Severity, shown
 from deckgen.model import Card, DeckConfig
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -63,6 +63,10 @@ def _bigrams(text: str) -> frozenset[str]:
 
 DUPLICATE = Rule("DG109", WARNING, "duplicate or near-duplicate question", duplicate_questions)
 UNKNOWN_CODE = Rule("DG111", WARNING, "`allow` names no warning rule")
+COPIED_DECK_ID = Rule("DG320", WARNING, "the deck id is the shipped deck's (a copied deck.toml)")
+SHIPPED_DECK_ID = 1764086400000
+"""The id of the deck this repository ships (cards/): a deck.toml copied from it keeps it."""
+SHIPPED_TITLE = "如何做好运营工作"
 CARD_RULES: tuple[Rule, ...] = (*quality.RULES, *textrules.CARD_RULES)
 DECK_RULES: tuple[Rule, ...] = (DUPLICATE, *textrules.DECK_RULES)
 RULES: tuple[Rule, ...] = (
@@ -77,8 +81,10 @@ RULES: tuple[Rule, ...] = (
     *DECK_RULES,
     UNKNOWN_CODE,
     *lock.RULES,
+    COPIED_DECK_ID,
 )
-"""Every rule check and build report (``new``, ``ids`` and ``preview`` add their own)."""
+"""Every rule check and build report (``new``, ``ids``, ``init``, ``release`` and ``preview``
+add their own: scaffold.RULES and preview.RULES)."""
 SILENCEABLE = frozenset(rule.code for rule in RULES if rule.severity is not ERROR)
 
 
@@ -108,7 +114,28 @@ def check_deck(cards: Sequence[Card], context: CheckContext, *, deck: DeckConfig
             assert rule.run is not None
             problems += rule.run(written, context)
     problems += _unknown_codes(cards, deck)
+    problems += _copied_deck_id(deck)
     return problems
+
+
+def _copied_deck_id(deck: DeckConfig) -> list[Problem]:
+    """DG320: another deck with the shipped deck's id shares its notes' GUIDs (and its
+    subdecks' ids) in every learner's collection: the two decks overwrite each other."""
+    if deck.id != SHIPPED_DECK_ID or deck.title == SHIPPED_TITLE:
+        return []
+    lines = deck.raw.splitlines()
+    line = next((n for n, text in enumerate(lines, 1) if text.split("=")[0].strip() == "id"), 0)
+    return [
+        COPIED_DECK_ID.at(
+            Location(deck.path, line),
+            f"deck id {deck.id} is the id of the deck deckgen ships ({SHIPPED_TITLE}), and "
+            f"this deck is {shown(deck.title)}: in a learner's collection, cards of the two "
+            "decks with the same id would be one note, each deck's updates overwriting the other's",
+            "give this deck its own id before its first release: start decks with 'deckgen "
+            "init DIR' (it picks a random id) and copy its id = line; a deck already released "
+            "with this id keeps it (add DG320 to [lint] allow)",
+        )
+    ]
 
 
 def silence(problems: Sequence[Problem], deck: DeckConfig) -> list[Problem]:

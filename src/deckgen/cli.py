@@ -380,8 +380,140 @@ def ids(deck_dir: Path, fix: bool) -> None:
         done = "wrote id" if fix else "no id; --fix would write"
         click.echo(f"{item.location}: {done} #{item.new_id}: {item.question}")
     if not fix:
-        click.echo(f"{len(missing)} cards without an id: run 'deckgen ids --fix'", err=True)
+        click.echo(
+            f"{_count(len(missing), 'card')} without an id: run 'deckgen ids --fix'", err=True
+        )
         raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("deck_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--title",
+    metavar="TITLE",
+    help="The deck's name in Anki, in the cards' script (default: the folder's name).",
+)
+@click.option(
+    "--script",
+    type=click.Choice(["zh-Hans", "zh-Hant"]),
+    default="zh-Hans",
+    show_default=True,
+    help="The script the cards are written in; the other one is made with OpenCC.",
+)
+def init(deck_dir: Path, title: str | None, script: str) -> None:
+    """Start a new deck in DECK_DIR (a new or empty folder).
+
+    Writes deck.toml with a fresh random deck id (a deck's identity in every
+    learner's collection: never copy another deck's), a variant per script, an
+    empty phrase dictionary, one sample card per kind (basic, reversed, cloze)
+    and a README for learners, which the sample cards quote.
+
+    \b
+    Examples:
+      deckgen init mydeck --title 我的卡组
+      deckgen init mydeck --script zh-Hant --title 我的卡組
+    """
+    from deckgen.init import init_deck
+
+    deck = init_deck(deck_dir, title=title, script=script)
+    click.echo(
+        f"new deck in {deck_dir}: deck id {deck.id}, cards in {deck.script}, "
+        f"variants {', '.join(deck.variants)}"
+    )
+    for path in deck.files:
+        click.echo(f"wrote {path}")
+    click.echo(
+        f"Next: deckgen check --source {deck_dir / 'README.md'} {deck_dir}, then "
+        f"deckgen build {deck_dir}",
+        err=True,
+    )
+
+
+@cli.command()
+@DECK_DIR
+@click.option(
+    "--out",
+    "out_dir",
+    default="release",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the releases: each version gets its own folder in it.",
+)
+@click.option(
+    "--since",
+    metavar="REV|FILE",
+    help="The previous release: a git tag or revision, a release folder, or its "
+    "deck.lock.json. Default: the newest v* git tag before this version.",
+)
+@click.option(
+    "--locked",
+    is_flag=True,
+    help="Fail unless deck.lock.json is up to date, so that the release is exactly what "
+    "is committed (for CI).",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def release(
+    deck_dir: Path, out_dir: Path, since: str | None, locked: bool, strict: bool, quiet: bool
+) -> None:
+    """Release DECK_DIR (default: cards/) as the version in its deck.toml.
+
+    Writes OUT/VERSION/: one package per variant named TITLE-VERSION.VARIANT.apkg,
+    CHANGES.md (per variant: cards added, edited, retired, moved, and whether
+    importing keeps learners' progress, since the previous release), the
+    deck.lock.json it was made from, and SHA256SUMS. The previous release is
+    the newest git tag vX.Y.Z before this version unless --since names one.
+    See docs/releases.md.
+
+    \b
+    Examples:
+      deckgen release
+      deckgen release cards --since v1.0.0
+      deckgen release --locked --strict --out release
+    """
+    from deckgen.release import make_release
+
+    made = make_release(
+        deck_dir,
+        out_dir=out_dir,
+        since=since,
+        locked=locked,
+        strict=strict,
+        track=None if quiet or not sys.stderr.isatty() else _progress_bar,
+    )
+    _print_problems(made.warnings)
+    origin = made.baseline.origin
+    click.echo(f"release {made.version} in {made.folder} (changes since {origin})")
+    for summary in made.packages:
+        click.echo(f"  {summary}")
+    for changes in made.changes:
+        counts = (
+            "first release"
+            if changes.first
+            else ", ".join(
+                _count(len(getattr(changes, key)), noun)
+                for key, noun in (
+                    ("added", "added card"),
+                    ("edited", "edited card"),
+                    ("retired", "retired card"),
+                    ("moved", "moved card"),
+                )
+            )
+        )
+        progress = (
+            ""
+            if changes.first
+            else "; importing keeps learners' progress"
+            if not changes.exceptions
+            else f"; {_count(changes.exceptions, 'exception')} to keeping progress"
+        )
+        click.echo(f"  {changes.variant}: {counts}{progress}")
+    click.echo("  " + ", ".join(p.name for p in made.files if p.suffix != ".apkg"))
+    if made.lock_updated:
+        click.echo(
+            f"deck.lock.json was updated: commit it, then tag that commit v{made.version}",
+            err=True,
+        )
 
 
 def main() -> None:

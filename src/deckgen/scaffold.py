@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen import init, release
 from deckgen.errors import DeckgenError, Location, Rule, Severity, fail
 from deckgen.files import card_files, read_bytes, write_atomically
 from deckgen.lock import LOCK_NAME, read_lock
@@ -23,7 +24,8 @@ ERROR = Severity.ERROR
 BAD_THEME_NAME = Rule("DG070", ERROR, "cannot make card ids from the file name")
 NO_THEME = Rule("DG071", ERROR, "no such theme file, or --deck for a file that exists")
 CHANGED_MEANWHILE = Rule("DG072", ERROR, "a card file changed while deckgen was writing ids")
-RULES = (BAD_THEME_NAME, NO_THEME, CHANGED_MEANWHILE)
+RULES = (BAD_THEME_NAME, NO_THEME, CHANGED_MEANWHILE, *init.RULES, *release.RULES)
+"""The rules of the commands that write a deck's files: new, ids, init and release."""
 
 _BOM = b"\xef\xbb\xbf"
 _THEME = re.compile(r"^(?:\d+-)?([a-z0-9]+(?:-[a-z0-9]+)*)$")
