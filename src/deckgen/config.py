@@ -263,7 +263,9 @@ def _check_titles_and_phrases(reader: _Reader, config: DeckConfig, deck_dir: Pat
 
 
 def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Variant, ...]:
-    from deckgen.convert import known_configs
+    from deckgen.convert import target_script
+
+    script = str(deck.get("script")) if deck.get("script") in SCRIPTS else "zh-Hans"
 
     if not isinstance(data, dict) or not data:
         reader.problem(
@@ -294,25 +296,21 @@ def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Va
                 "name variants like zh-Hans, zh-Hant or zh-Hant-HK",
             )
         opencc = reader.typed(table, "opencc", str, "none") or "none"
-        if opencc != "none" and opencc not in known_configs():
-            close = difflib.get_close_matches(opencc, known_configs(), n=1)
-            reader.problem(
-                "opencc",
-                f"unknown OpenCC config {shown(opencc)} for variant {name}",
-                f"did you mean {close[0]!r}?"
-                if close
-                else "use one of: " + ", ".join(known_configs()),
-                within=f"variants.{name}",
-            )
+        _check_opencc(reader, name, "opencc", opencc, script)
         title = reader.typed(table, "title", str) or titles.get(name)
         wording = reader.typed(table, "wording", str)
-        if wording is not None and wording != "none" and wording not in known_configs():
-            reader.problem(
-                "wording",
-                f"unknown OpenCC config {shown(wording)} for the wording of variant {name}",
-                "use one of: " + ", ".join(known_configs()),
-                within=f"variants.{name}",
-            )
+        if wording is not None:
+            _check_opencc(reader, name, "wording", wording, script)
+            if target_script(wording, script) != target_script(opencc, script):
+                reader.problem(
+                    "wording",
+                    f"wording {shown(wording)} writes {target_script(wording, script)}, but "
+                    f"opencc {shown(opencc)} writes {target_script(opencc, script)} "
+                    f"(variant {name})",
+                    "wording changes the deck's own words within the variant's script: e.g. "
+                    'opencc = "s2tw" with wording = "s2twp"',
+                    within=f"variants.{name}",
+                )
         marks = reader.typed(table, "quotation_marks", str, "keep") or "keep"
         if marks not in QUOTATION_MARKS:
             reader.problem(
@@ -325,6 +323,45 @@ def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Va
             Variant(name=name, opencc=opencc, title=title, wording=wording, quotation_marks=marks)
         )
     return tuple(variants)
+
+
+def _check_opencc(reader: _Reader, variant: str, key: str, config: str, script: str) -> None:
+    """An OpenCC config that reads the deck's script and writes the variant's."""
+    from deckgen.convert import known_configs, target_script
+
+    within = f"variants.{variant}"
+    if config != "none" and config not in known_configs(script):
+        other = "zh-Hant" if script == "zh-Hans" else "zh-Hans"
+        if config in known_configs(other):
+            reader.problem(
+                key,
+                f"OpenCC config {shown(config)} reads {other} text, but the cards are "
+                f"written in {script} (variant {variant})",
+                "use one of: " + ", ".join(known_configs(script)),
+                within=within,
+            )
+            return
+        close = difflib.get_close_matches(config, known_configs(script), n=1)
+        what = "the wording of variant" if key == "wording" else "variant"
+        reader.problem(
+            key,
+            f"unknown OpenCC config {shown(config)} for {what} {variant}",
+            f"did you mean {close[0]!r}?"
+            if close
+            else "use one of: " + ", ".join(known_configs(script)),
+            within=within,
+        )
+        return
+    wrote = target_script(config, script)
+    if _VARIANT_NAME.match(variant) and not variant.startswith(wrote):
+        reader.problem(
+            key,
+            f"variant {variant} would be {wrote} text: {key} = {shown(config)} "
+            f"{'keeps the cards as they are' if config == 'none' else 'writes ' + wrote}",
+            f"name the variant {wrote}, or choose a config that writes "
+            f"{variant[:7]} (e.g. {'s2tw' if script == 'zh-Hans' else 'tw2s'})",
+            within=within,
+        )
 
 
 def choose_variants(config: DeckConfig, names: Sequence[str]) -> tuple[Variant, ...]:

@@ -63,11 +63,17 @@ def _is_han(char: str) -> bool:
 
 
 def _reference(context: CheckContext) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """The config DG201/DG202 read the conversion with (s2t, or t2s for a zh-Hant deck:
-    one step between the scripts, with no regional forms) and the entries it takes."""
+    """The config DG201/DG202 read the conversion with, and the entries it takes: s2t for
+    a zh-Hans deck (the step between the scripts; regional steps only adapt forms), the
+    deck's first conversion to Simplified for a zh-Hant deck (tw2s reads Taiwan forms:
+    its first step decides 著), else t2s."""
     from deckgen.convert import phrase_table
+    from deckgen.segment import to_simplified
 
-    config = "t2s" if context.script == "zh-Hant" else "s2t"
+    config = "s2t"
+    if context.script == "zh-Hant":
+        found = (v.opencc for v in context.variants if to_simplified(v.opencc))
+        config = next(found, "t2s")
     return config, tuple(sorted(phrase_table(config, context.phrases).items()))
 
 
@@ -76,41 +82,67 @@ def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]
     dictionary gives several forms, with no phrase entry to decide it.
 
     Read on OpenCC's own segmentation (the deck's entries chained in, as the build
-    does): a character inside one of OpenCC's words (几次, 面对, 一张表里) was decided
-    by the word, and is not reported.
+    does), step by step: a character inside one of OpenCC's words (几次, 面对,
+    一张表里) was decided by the word, and is not reported.
     """
     from deckgen.convert import ambiguous_characters
     from deckgen.segment import mirror
 
     table = ambiguous_characters(context.script)
     config, entries = _reference(context)
+    reference = mirror(config, entries)
     other = "Traditional" if context.script == "zh-Hans" else "Simplified"
     for path, line, text in text_lines(card):
         if not any(char in table for char in text):
             continue  # most lines: spare the segmentation
-        for token in mirror(config, entries).tokens(text):
-            if token.dictionary == OURS or not any(c in table for c in token.text):
+        steps = [reference.tokens(text, step) for step in range(len(reference.steps))]
+        decided = {
+            i
+            for tokens in steps
+            for t in tokens
+            if t.dictionary == OURS or (len(t.text) > 1 and len(set(t.values)) == 1)
+            for i in range(t.start, t.start + len(t.text))
+        }
+        converted = reference.convert(text)
+        if len(converted) != len(text):
+            converted = text  # (never between the scripts: OpenCC maps character to character)
+        reported: set[int] = set()
+        for token in (t for tokens in steps for t in tokens):
+            char = text[token.start] if token.start < len(text) else token.text
+            if token.start in decided or token.start in reported:
                 continue
-            where, shown_text = Location(path, line), _context(text, token.start, token.text)
-            if len(token.text) == 1:  # OpenCC's character table, or no dictionary at all
+            where, around = Location(path, line), _context(text, token.start, token.text)
+            if len(token.text) == 1 and char in table:
+                reported.add(token.start)
                 yield AMBIGUOUS.at(
                     where,
-                    f"'{token.text}' in '{shown_text}' has several {other} forms "
-                    f"({table[token.text]}); no word decides it here, and OpenCC's "
-                    f"character step writes '{token.converted}'",
+                    f"'{char}' in '{around}' has several {other} forms ({table[char]}); no "
+                    f"word decides it here, and OpenCC writes '{converted[token.start]}'",
                     "check the converted deck; if that form is wrong here, add the word "
-                    f"'{token.text}' is part of in this sentence to the phrase dictionary, "
+                    f"'{char}' is part of in this sentence to the phrase dictionary, "
                     f"with its right {other} form (a word, never one character alone)",
                 )
-            elif len(set(token.values)) > 1:
+            elif len(token.text) > 1 and _forms_differ(token.text, token.values, table):
+                reported.update(range(token.start, token.start + len(token.text)))
                 forms = " ".join(dict.fromkeys(token.values))
                 yield AMBIGUOUS.at(
                     where,
-                    f"OpenCC's word '{token.text}' (in '{shown_text}') has several {other} "
+                    f"OpenCC's word '{token.text}' (in '{around}') has several {other} "
                     f"forms ({forms}), and it writes '{token.converted}'",
                     f"check the converted deck, then add '{token.text}<TAB>…' with the right "
                     "form to the phrase dictionary",
                 )
+
+
+def _forms_differ(word: str, values: tuple[str, ...], table: dict[str, str]) -> bool:
+    """Whether a word's forms differ in a character of the ambiguous list, between two of
+    its everyday forms (才能/纔能 differ by a rare variant: not reported)."""
+    for i, char in enumerate(word):
+        candidates = table.get(char, "").split()
+        forms = {value[i] for value in values if len(value) == len(word)}
+        if len(forms & set(candidates)) > 1:
+            return True
+    return False
 
 
 def _context(text: str, start: int, word: str) -> str:
