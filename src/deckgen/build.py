@@ -12,7 +12,6 @@ from deckgen.cardtext import CheckContext
 from deckgen.check import check_deck, read_sources, silence
 from deckgen.config import choose_variants
 from deckgen.errors import DeckgenError, Location, Problem, Severity
-from deckgen.files import sweep_leftovers
 from deckgen.lock import (
     LOCK_NAME,
     NO_LOCK,
@@ -216,8 +215,6 @@ def build(
 
     Raises DeckgenError (nothing written) if check finds errors, or warnings with strict.
     """
-    for folder in (out_dir, deck_dir):
-        sweep_leftovers(folder)
     checked = check(deck_dir, cache_dir=out_dir, save_cache=True, track=track)
     deck = checked.deck
     chosen = choose_variants(deck.config, variants)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from deckgen import __version__
 from deckgen.errors import Location, Problem, Severity
-from deckgen.files import is_inside, write_atomically
+from deckgen.files import is_inside, sweep_leftovers, write_atomically
 
 if TYPE_CHECKING:
     from deckgen.stages import Track
@@ -238,6 +238,8 @@ def build_if_changed(
     """
     from deckgen.config import load_config
 
+    for folder in (out_dir, deck_dir):  # a killed build's temporary files
+        sweep_leftovers(folder)
     deck_id = load_config(deck_dir).id
     options = [",".join(variants), str(shared_guids), str(strict)]
     if not force and (record := up_to_date(out_dir, deck_id, input_digest(deck_dir, options))):

@@ -191,8 +191,10 @@ def stage_package(
                 for number, name in enumerate(names):
                     _add(archive, str(number), read_bytes(media[name]))
         except sqlite3.Error as error:  # e.g. "database or disk is full"
-            message = f"cannot write the package: {error}"
-            raise fail(CANNOT_WRITE, path, 0, message, "free some space") from None
+            full = "full" in str(error)
+            reason = "no space left on the device" if full else f"SQLite: {error}"
+            hint = "free some space and run deckgen again" if full else "build again"
+            raise fail(CANNOT_WRITE, path, 0, f"cannot write the package: {reason}", hint) from None
         finally:
             with contextlib.suppress(OSError):
                 database.unlink()
