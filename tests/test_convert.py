@@ -245,3 +245,13 @@ def test_traditional_phrase_entry_is_validated(tmp_path: Path, line: str, why: s
     [problem] = caught.value.problems
     assert problem.code == "DG020" and why in problem.message
     assert problem.location == Location(phrases, 1)
+
+
+def test_a_phrase_entry_keeps_s2twp_vocabulary_off_its_word(tmp_path: Path) -> None:
+    # s2twp's Taiwan phrases step writes 全局 → 全域性 (wrong); an entry keeps the word,
+    # and the regional forms still apply to other entries (這裏 → 這裡).
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("全局\t全局\n这里\t這裏\n", "utf-8")
+    assert Converter("s2twp", []).text("看全局") == "看全域性"
+    converted = Converter("s2twp", read_phrases(phrases)).text("看全局，这里的数据")
+    assert converted == "看全局，這裡的資料"

@@ -110,7 +110,29 @@ def chained_spec(config: str, table: Mapping[str, str]) -> dict[str, Any]:
     segmentation = spec.setdefault("segmentation", {"type": "mmseg", "dict": steps[0]["dict"]})
     segmentation["dict"] = _chain(ours, segmentation["dict"], "union")
     steps[index]["dict"] = _chain(step_dict, steps[index]["dict"], "short_circuit")
+    if from_simplified(config):
+        for step in steps[index + 1 :]:
+            _guard_vocabulary(step, set(table.values()))
     return spec
+
+
+def _guard_vocabulary(step: dict[str, Any], outputs: set[str]) -> None:
+    """Keep a regional vocabulary step (s2twp's TWPhrases: 全局 → 全域性) off our entries'
+    words, which stay as the entry says, in the step's regional forms (這裏 → 這裡)."""
+    node = step["dict"]
+    children = node.get("dicts", []) if node.get("type") == "group" else [node]
+    vocabulary = [c for c in children if _is_vocabulary(c)]
+    if not vocabulary:
+        return
+    rest = [c for c in children if not _is_vocabulary(c)]
+    forms = Mirror({"conversion_chain": [{"dict": {**node, "dicts": rest}}]})
+    guard = {"type": OURS, "table": {word: forms.convert(word) for word in sorted(outputs)}}
+    step["dict"] = _chain(guard, node, "short_circuit")
+
+
+def _is_vocabulary(node: dict[str, Any]) -> bool:
+    stem = Path(str(node.get("file", ""))).stem
+    return stem.endswith("Phrases") and "Variants" not in stem and not stem.startswith("ST")
 
 
 def _mentions(node: Any, names: tuple[str, ...]) -> bool:
