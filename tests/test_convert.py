@@ -188,7 +188,8 @@ def test_wording_converts_the_decks_own_text_and_opencc_the_quotes(tmp_path: Pat
     note = convert_card(
         _rendered(), config=_config(tmp_path), variant=variant, phrases=load_phrases(None)
     )
-    fields = dict(zip(("Front", "Back", "Quote", "Note", "Source", "Lang", "Id"), note.fields))
+    names = ("Front", "Back", "Quote", "Note", "Source", "Lang", "Id")
+    fields = dict(zip(names, note.fields, strict=True))
     assert fields["Front"] == "<p>使用者資料在哪裡看？</p>"  # s2twp: vocabulary
     assert fields["Back"] == "<p>「資料」看板</p>"
     assert fields["Quote"] == "<blockquote><p>用戶的數據</p></blockquote>"  # the author's words

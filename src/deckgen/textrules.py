@@ -103,7 +103,7 @@ def ambiguous_conversion(card: Card, context: CheckContext) -> Iterator[Problem]
             if t.dictionary == OURS or (len(t.text) > 1 and len(set(t.values)) == 1)
             for i in range(t.start, t.start + len(t.text))
         }
-        converted = reference.convert(text)
+        converted = "".join(t.converted for t in steps[-1])  # the last step writes it
         if len(converted) != len(text):
             converted = text  # (never between the scripts: OpenCC maps character to character)
         reported: set[int] = set()
