@@ -27,7 +27,7 @@ title = "如何做好运营工作"
 author = "@思无邪"
 site = "人人都是产品经理"
 
-[variants.zh-Hans]
+[variants.{script}]
 opencc = "none"
 """
 
