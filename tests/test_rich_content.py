@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURES, AnkiCollection, run
-from test_preview import Chromium, _pixels, _stats, _Visible, _without_style
+from devtools import Chromium, pixels, stats
+from test_preview import _Visible, _without_style
 from test_sanitize import unsafe
 
 from deckgen.anki_template import render_template
@@ -453,7 +454,7 @@ def _screenshot(browser: Chromium, selector: str, path: Path) -> tuple[float, fl
 
     data = base64.b64decode(png)
     path.write_bytes(data)
-    return _stats(_pixels(data))
+    return stats(pixels(data))
 
 
 SHOWS = [(width, night) for width in (390, 1200) for night in (False, True)]
