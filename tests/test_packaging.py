@@ -85,6 +85,7 @@ def offline_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         PIP_FIND_LINKS=str(folder / "wheels"),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         VIRTUALENV_OVERRIDE_APP_DATA=str(folder / "virtualenv"),
+        VIRTUALENV_NO_PERIODIC_UPDATE="1",  # no background download of newer pip wheels
         PRE_COMMIT_HOME=str(folder / "pre-commit"),
         GIT_CONFIG_NOSYSTEM="1",
         GIT_AUTHOR_NAME="t",
