@@ -311,3 +311,29 @@ def test_a_restored_card_and_an_unchanged_release() -> None:
     same = _compare({"a": _card("问")}, {"a": _card("问")})
     text = changes_markdown("卡组", "2", "v1", [same])  # type: ignore[list-item]
     assert "**导入这个版本会保留你的全部学习进度。**\n\n卡片内容没有变化。\n" in text
+
+
+def test_against_a_format_1_lock_progress_is_not_promised() -> None:
+    """A format-1 lock kept a hash and a time per card: edits show in the times, kind
+    changes in the retired notes; moves and renumbered deletions cannot be seen."""
+    from deckgen.changelog import changes_markdown, compare
+    from deckgen.lock import Lock, Released, Retired, Stamp
+    from deckgen.model import Kind
+
+    def note(question: str, mtime: int, kind: Kind = Kind.BASIC) -> Released:
+        return Released(kind, "", "t", question, {"zh-Hans": Stamp("h", mtime)})
+
+    before = Lock(legacy={"same": Stamp("x", 5), "edited": Stamp("y", 5), "gone": Stamp("z", 5)})
+    gone = Retired(Kind.BASIC, "", "t", "删掉的", {"zh-Hans": Stamp("h", 9)})
+    after = Lock(
+        cards={"same": note("没变", 5), "edited": note("改过", 9), "new": note("新的", 9)},
+        retired={"gone/basic": gone},
+    )
+    changes = compare(before, after, variant="zh-Hans", package="p.apkg", text=str)
+    assert changes.partial and not changes.first
+    assert [(c.card_id, c.question) for c in changes.added] == [("new", "新的")]
+    assert [c.card_id for c in changes.edited] == ["edited"]
+    assert [c.card_id for c in changes.retired] == ["gone"]
+    text = changes_markdown("卡组", "2.0.0", "04b6a91", [changes])
+    assert "保留你的全部学习进度" not in text
+    assert "**上一版留下的记录（deck.lock.json 格式 1）没有子卡组和填空编号" in text

@@ -53,6 +53,9 @@ class VariantChanges:
     retitled: tuple[str, str] | None = None
     templates: bool = False
     """The note types' templates or CSS changed."""
+    partial: bool = False
+    """The previous lock is a format-1 lock: it records no subdecks or cloze numbers, so
+    moves and renumbered deletions cannot be found, and progress cannot be promised."""
 
     @property
     def exceptions(self) -> int:
@@ -79,6 +82,8 @@ def compare(
     """
     released = [item for item in after.cards.values() if variant in item.notes]
     notes, cards = len(released), sum(_anki_cards(item) for item in released)
+    if before is not None and before.legacy and not before.cards:
+        return _compare_format_1(before, after, variant, package, text, notes, cards)
     old = {k: v for k, v in (before.cards if before else {}).items() if variant in v.notes}
     if not old:
         return VariantChanges(variant, package, notes, cards, first=True)
@@ -147,6 +152,52 @@ def compare(
     )
 
 
+def _compare_format_1(
+    before: Lock,
+    after: Lock,
+    variant: str,
+    package: str,
+    text: Callable[[str], str],
+    notes: int,
+    cards: int,
+) -> VariantChanges:
+    """Against a format-1 lock, which kept per card only a hash and a time: a note is
+    edited when its time moved (what Anki goes by), and a kind change shows in the
+    retired notes; moves and renumbered deletions cannot be seen."""
+    known = before.legacy
+    new = {k: v for k, v in after.cards.items() if variant in v.notes}
+    gone = {k: v for k, v in after.retired.items() if k.split("/")[0] in known}
+    kinds = {k.split("/")[0]: v for k, v in gone.items() if v.reason != "deleted"}
+    taken = {k.split("/")[0] for k in before.retired}
+    return VariantChanges(
+        variant,
+        package,
+        notes,
+        cards,
+        first=False,
+        partial=True,
+        added=tuple(
+            Change(i, text(v.question))
+            for i, v in sorted(new.items())
+            if i not in known and i not in taken
+        ),
+        edited=tuple(
+            Change(i, text(v.question))
+            for i, v in sorted(new.items())
+            if i in known and i not in kinds and v.notes[variant].mtime != known[i].mtime
+        ),
+        retired=tuple(
+            Change(k.split("/")[0], text(v.question))
+            for k, v in sorted(gone.items())
+            if v.reason == "deleted" and k not in before.retired
+        ),
+        kind_changed=tuple(
+            Change(i, text(new[i].question if i in new else v.question), v.kind.value, v.reason)
+            for i, v in sorted(kinds.items())
+        ),
+    )
+
+
 def _anki_cards(item: Released) -> int:
     if item.kind is Kind.CLOZE:
         return max(1, sum(1 for text in item.clozes if text))
@@ -179,6 +230,8 @@ _HANS = {
     "first": "这是这套卡组的第一个版本：共 {notes} 条笔记（{cards} 张卡片），导入即可。",
     "since": "与上一版（{previous}）相比。本版共 {notes} 条笔记（{cards} 张卡片）。",
     "keeps": "**导入这个版本会保留你的全部学习进度。**",
+    "partial": "**上一版留下的记录（deck.lock.json 格式 1）没有子卡组和填空编号，这里无法确认"
+    "导入后学习进度是否全部保留：移动的卡片和改了编号的填空请看卡组的更新说明。**",
     "except": "**导入这个版本会保留你的学习进度，只有以下 {n} 处例外：**",
     "kind": "「{q}」从{before}换成了{after}：你会得到新的卡片，没有原来的学习记录；"
     "原来的笔记退役。",
@@ -209,6 +262,8 @@ _HANT = {
     "first": "這是這套卡組的第一個版本：共 {notes} 條筆記（{cards} 張卡片），匯入即可。",
     "since": "與上一版（{previous}）相比。本版共 {notes} 條筆記（{cards} 張卡片）。",
     "keeps": "**匯入這個版本會保留你的全部學習進度。**",
+    "partial": "**上一版留下的記錄（deck.lock.json 格式 1）沒有子卡組和填空編號，這裡無法確認"
+    "匯入後學習進度是否全部保留：移動的卡片和改了編號的填空請看卡組的更新說明。**",
     "except": "**匯入這個版本會保留你的學習進度，只有以下 {n} 處例外：**",
     "kind": "「{q}」從{before}換成了{after}：你會得到新的卡片，沒有原來的學習記錄；"
     "原來的筆記退役。",
@@ -265,9 +320,12 @@ def changes_markdown(
 
 
 def _progress(changes: VariantChanges, words: dict[str, str]) -> list[str]:
-    if not changes.exceptions:
+    if changes.partial:
+        lines = [words["partial"]]
+    elif not changes.exceptions:
         return [words["keeps"], ""]
-    lines = [words["except"].format(n=changes.exceptions), ""]
+    else:
+        lines = [words["except"].format(n=changes.exceptions), ""]
     if changes.retitled:
         before, after = changes.retitled
         lines.append("- " + words["retitled"].format(before=before, after=after))

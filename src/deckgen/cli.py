@@ -500,13 +500,14 @@ def release(
                 )
             )
         )
-        progress = (
-            ""
-            if changes.first
-            else "; importing keeps learners' progress"
-            if not changes.exceptions
-            else f"; {_count(changes.exceptions, 'exception')} to keeping progress"
-        )
+        if changes.first:
+            progress = ""
+        elif changes.partial:
+            progress = "; the previous lock (format 1) cannot show moves or renumbered clozes"
+        elif changes.exceptions:
+            progress = f"; {_count(changes.exceptions, 'exception')} to keeping progress"
+        else:
+            progress = "; importing keeps learners' progress"
         click.echo(f"  {changes.variant}: {counts}{progress}")
     click.echo("  " + ", ".join(p.name for p in made.files if p.suffix != ".apkg"))
     if made.lock_updated:
