@@ -66,17 +66,22 @@ def test_every_new_deck_gets_its_own_id(tmp_path: Path) -> None:
 def test_sample_cards_pass_strict_check_with_their_quotes_verified(tmp_path: Path) -> None:
     deck = tmp_path / "deck"
     _init(deck, "zh-Hans", "我的卡组")
-    result = run("check", deck, "--strict", "--source", deck / "README.md", "--format", "json")
+    result = run(
+        "check", deck, "--strict", "--source", deck / "README.md", "--out", tmp_path / "dist"
+    )
     assert result.exit_code == 0, result.output
-    assert [p["code"] for p in __import__("json").loads(result.stdout)] == ["DG301"]  # info
+    assert "3 cards checked: 0 errors, 0 warnings" in result.output
+    assert "[DG301]" in result.output  # information: the next build records the cards
 
 
 def test_traditional_sample_cards_pass_strict_check(tmp_path: Path) -> None:
     deck = tmp_path / "deck"
     _init(deck, "zh-Hant", "我的卡組")
-    result = run("check", deck, "--strict", "--source", deck / "README.md")
+    result = run(
+        "check", deck, "--strict", "--source", deck / "README.md", "--out", tmp_path / "dist"
+    )
     assert result.exit_code == 0, result.output
-    assert "0 errors, 0 warnings" in result.output
+    assert "3 cards checked: 0 errors, 0 warnings" in result.output
 
 
 def test_init_refuses_to_write_over_anything(tmp_path: Path) -> None:
@@ -112,14 +117,18 @@ def test_copied_deck_id_is_a_warning(tmp_path: Path) -> None:
     line = next(n for n, text in enumerate(lines, 1) if text.startswith("id = "))
     lines[line - 1] = f"id = {SHIPPED_DECK_ID}"
     toml.write_text("\n".join(lines) + "\n", "utf-8")
-    result = run("check", deck, "--strict")
+    # Its own output folder: the shipped deck's build record in ./dist would be this deck's
+    # too (same id), and would make its missing lock a lost one (DG308).
+    out = tmp_path / "dist"
+    result = run("check", deck, "--strict", "--out", out)
     assert result.exit_code == 1
     assert f"deck.toml:{line}: warning: deck id {SHIPPED_DECK_ID} is the id of the deck" in (
         result.output
     )
     assert "[DG320]" in result.output
     toml.write_text(toml.read_text("utf-8") + '\n[lint]\nallow = ["DG320"]\n', "utf-8")
-    assert run("check", deck, "--strict").exit_code == 0
+    result = run("check", deck, "--strict", "--out", out)
+    assert result.exit_code == 0, result.output
 
 
 def test_the_shipped_deck_itself_is_not_a_copy(tmp_path: Path) -> None:
