@@ -137,9 +137,11 @@ def test_wheel_in_a_clean_venv_builds_the_shipped_deck(
     tmp_path: Path, dists: dict[str, Path], offline_env: dict[str, str]
 ) -> None:
     venv = tmp_path / "venv"
-    offline([sys.executable, "-m", "venv", venv], cwd=tmp_path, env=offline_env)
+    # Without a pip of its own (faster): this environment's pip installs into it.
+    offline([sys.executable, "-m", "venv", "--without-pip", venv], cwd=tmp_path, env=offline_env)
     python = venv / "bin" / "python"
-    offline([python, "-m", "pip", "install", dists["wheel"]], cwd=tmp_path, env=offline_env)
+    install = [sys.executable, "-m", "pip", "--python", python, "install", dists["wheel"]]
+    offline(install, cwd=tmp_path, env=offline_env)
     where = offline(
         [python, "-c", "import deckgen; print(deckgen.__file__)"], cwd=tmp_path, env=offline_env
     )
