@@ -35,7 +35,11 @@ _FILL = PLACEHOLDER + "：{}】"
 
 _BODY = {
     Kind.BASIC: ("问题，如：作者认为……是什么？", "答案：一个短语或一句话"),
-    Kind.REVERSED: ("术语（反过来也要能想起）", "解释：一句话"),
+    # Both sides are prompts (DG112): a question, and an answer that stands on its own.
+    Kind.REVERSED: (
+        "两面都要能问的问题，如：作者说的“……”指什么？",
+        "单独出现也能提示的答案：一句话，和问题有共同的词",
+    ),
     Kind.CLOZE: ("上下文，显示在句子上方", None),
 }
 
