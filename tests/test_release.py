@@ -337,3 +337,18 @@ def test_against_a_format_1_lock_progress_is_not_promised() -> None:
     text = changes_markdown("卡组", "2.0.0", "04b6a91", [changes])
     assert "保留你的全部学习进度" not in text
     assert "**上一版留下的记录（deck.lock.json 格式 1）没有子卡组和填空编号" in text
+
+
+def test_an_untagged_earlier_release_is_not_called_the_first(repo: Path) -> None:
+    """Retired notes mean learners have an earlier release: without its tag, deckgen asks
+    for it instead of writing "the first version" to them."""
+    deck = repo / "cards"
+    git(repo, "tag", "-d", "v0.1.0")
+    edit_deck_for_the_second_release(deck)
+    assert run("build", deck, "--out", repo / "dist").exit_code == 0  # retires a card
+    result = run("release", deck, "--out", repo / "release")
+    assert result.exit_code == 1 and "[DG083]" in result.output
+    assert "the lock retires notes learners have (first: 'sample-reversed')" in result.output
+    assert not (repo / "release" / "0.2.0").exists()
+    output = release(deck, "--out", repo / "release", "--since", "none")
+    assert "changes since none: --since none makes this the first release" in output

@@ -442,8 +442,9 @@ def init(deck_dir: Path, title: str | None, script: str) -> None:
 @click.option(
     "--since",
     metavar="REV|FILE",
-    help="The previous release: a git tag or revision, a release folder, or its "
-    "deck.lock.json. Default: the newest v* git tag before this version.",
+    help="The previous release: a git tag or revision, a release folder, its "
+    "deck.lock.json, or none (a first release). Default: the newest v* git tag before "
+    "this version.",
 )
 @click.option(
     "--locked",

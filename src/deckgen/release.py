@@ -152,6 +152,8 @@ def previous_release(deck_dir: Path, *, since: str | None, version: str) -> Base
     revision), else the newest ``v*`` tag before this version, else none (a first release)."""
     from deckgen.lock import LOCK_NAME, read_lock
 
+    if since == "none":
+        return Baseline(None, "", "none: --since none makes this the first release")
     if since is not None:
         path = Path(since)
         if path.is_dir() and (path / LOCK_NAME).is_file():
@@ -181,8 +183,27 @@ def previous_release(deck_dir: Path, *, since: str | None, version: str) -> Base
         "HEAD",
     )
     if tag is None:
+        _refuse_a_false_first_release(deck_dir / LOCK_NAME, read_lock(deck_dir / LOCK_NAME))
         return Baseline(None, "", f"no earlier release: no {TAG_PREFIX}* tag in git")
     return Baseline(_lock_at(deck_dir, tag), tag, f"git tag {tag}")
+
+
+def _refuse_a_false_first_release(path: Path, lock: Lock) -> None:
+    """DG083: retired notes in the lock mean learners have an earlier release, which the
+    changelog would otherwise deny ("the first release")."""
+    retired = sorted(key.split("/")[0] for key, item in lock.retired.items() if item.notes)
+    if not retired:
+        return
+    raise fail(
+        NO_BASELINE,
+        path,
+        0,
+        f"no earlier release found (no {TAG_PREFIX}* tag), but the lock retires notes "
+        f"learners have (first: {shown(retired[0])}): CHANGES.md would call this the first "
+        "release",
+        "tag the commit of the previous release (git tag v1.0.0 COMMIT) or name it with "
+        "--since REV|FILE; --since none if learners really have no earlier release",
+    )
 
 
 def _lock_at(deck_dir: Path, revision: str) -> Lock:
