@@ -64,6 +64,8 @@ def cli() -> None:
       deckgen build                  # cards/ → dist/*.apkg, one per variant
       deckgen new --theme 02-integration
       deckgen preview --no-open
+      deckgen release                # release/VERSION/: packages, CHANGES.md, SHA256SUMS
+      deckgen init mydeck --title 我的卡组
     """
 
 
@@ -457,14 +459,14 @@ def init(deck_dir: Path, title: str | None, script: str) -> None:
 def release(
     deck_dir: Path, out_dir: Path, since: str | None, locked: bool, strict: bool, quiet: bool
 ) -> None:
-    """Release DECK_DIR (default: cards/) as the version in its deck.toml.
+    """Make a versioned release of DECK_DIR (default: cards/).
 
-    Writes OUT/VERSION/: one package per variant named TITLE-VERSION.VARIANT.apkg,
-    CHANGES.md (per variant: cards added, edited, retired, moved, and whether
-    importing keeps learners' progress, since the previous release), the
-    deck.lock.json it was made from, and SHA256SUMS. The previous release is
-    the newest git tag vX.Y.Z before this version unless --since names one.
-    See docs/releases.md.
+    The version is [deck] version in deck.toml. Writes OUT/VERSION/: one
+    package per variant named TITLE-VERSION.VARIANT.apkg, CHANGES.md (per
+    variant: cards added, edited, retired, moved, and whether importing keeps
+    learners' progress, since the previous release), the deck.lock.json it was
+    made from, and SHA256SUMS. The previous release is the newest git tag
+    vX.Y.Z before this version unless --since names one. See docs/releases.md.
 
     \b
     Examples:
