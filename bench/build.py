@@ -32,17 +32,21 @@ sys.path.insert(0, str(HERE))
 
 
 def measure(*args: str | Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one child process; it must succeed."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [str(a) for a in args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    error = process.stderr.read().decode() if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(map(str, args))}\n{error}")
-    return wall, usage.ru_maxrss / 1024
+    """(wall seconds, peak RSS MiB) of one child process and its children; it must succeed.
+
+    Its output goes to a file (a pipe nobody reads would block a chatty process).
+    """
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen([str(a) for a in args], stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        peak = usage.ru_maxrss  # the largest of the process and its waited-for children
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            text = errors.read().decode(errors="replace")[-4000:]
+            raise SystemExit(f"failed: {' '.join(map(str, args))}\n{text}")
+    return wall, peak / 1024
 
 
 def deckgen(*args: str | Path) -> tuple[float, float]:
@@ -69,14 +73,35 @@ def run_size(cards: int, work: Path) -> dict[str, float]:
     card_file = deck / "000.md"
     card_file.write_text(card_file.read_text("utf-8").replace("\n- ", "\n- 改", 1), "utf-8")
     figures["one_edit"], _ = deckgen("build", deck, "--out", out)
-    figures["check"], figures["check_mib"] = deckgen("check", deck)
+    figures["check"], figures["check_mib"] = deckgen("check", deck, "--out", out)
 
     notes = work / f"notes-{cards}.json"
     helper("_dump", deck, notes)
     figures["floor_genanki"], _ = helper("_floor-genanki", notes, work / f"floor-g-{cards}")
     figures["floor_sqlite"], _ = helper("_floor-sqlite", notes, work / f"floor-s-{cards}")
     figures["floor_render"], _ = helper("_floor-render", notes)
+    if ankdown := shutil.which("ankdown"):
+        from ankdown_input import write_ankdown_deck
+
+        source = write_ankdown_deck(deck, work / f"ankdown-{cards}")
+        package = work / f"ankdown-{cards}.apkg"
+        figures["ankdown"], figures["ankdown_mib"] = measure(ankdown, "-r", source, "-p", package)
     return figures
+
+
+def print_peer(rows: list[dict[str, float]]) -> None:
+    """deckgen against ankdown on the same cards (ankdown: one script, no checks)."""
+    if not all("ankdown" in row for row in rows):
+        print("\nankdown: not installed (pip install 'deckgen[bench]' to compare)")
+        return
+    print("\nN | ankdown s | ankdown MiB | cold / ankdown | 1-edit / ankdown | check / ankdown")
+    print("--- | --- | --- | --- | --- | ---")
+    for r in rows:
+        print(
+            f"{int(r['cards']):,} | {r['ankdown']:.2f} | {r['ankdown_mib']:.0f} | "
+            f"{r['cold'] / r['ankdown']:.2f} | {r['one_edit'] / r['ankdown']:.2f} | "
+            f"{r['check'] / r['ankdown']:.2f}"
+        )
 
 
 def print_table(rows: list[dict[str, float]]) -> None:
@@ -124,15 +149,6 @@ def print_startup(work: Path) -> None:
     help_s = best_of(3, "--help")
     check_s = best_of(3, "check", cards)
     print(f"\nstart-up: deckgen --help {help_s:.2f} s; deckgen check of cards/ {check_s:.2f} s")
-    others = [
-        tool
-        for tool in ("ankdown", "md2anki", "markdown-anki-decks", "ankcompiler")
-        if shutil.which(tool)
-    ]
-    print(
-        "other Markdown→Anki tools: "
-        + (", ".join(others) if others else "none installed (skipped)")
-    )
 
 
 def main() -> None:
@@ -148,6 +164,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="deckgen-bench-") as tmp:
         rows = [run_size(n, Path(tmp)) for n in sizes]
         print_table(rows)
+        print_peer(rows)
         print_startup(Path(tmp))
 
 

@@ -29,7 +29,10 @@ def dump(deck: Path, out: Path) -> None:
                     "tags": list(note.tags),
                 }
             )
-    sources = [[part.markdown for part in card.parts] for card in checked.cards]
+    from deckgen.parse import parse_card
+
+    parsed = (parse_card(text, deck_dir=deck)[0] for text in checked.deck.texts)
+    sources = [[part.markdown for part in card.parts] for card in parsed if card]
     out.write_text(json.dumps({"variants": variants, "sources": sources}), "utf-8")
 
 

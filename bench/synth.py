@@ -72,7 +72,8 @@ def make_deck(folder: Path, cards: int, *, per_file: int = 500, seed: int = 1) -
         'tags = ["bench"]\nphrases = "phrases.txt"\n\n'
         '[source]\ntitle = "合成"\nauthor = "bench"\nsite = "bench"\n\n'
         '[variants.zh-Hans]\nopencc = "none"\n\n[variants.zh-Hant]\nopencc = "s2tw"\n'
-        '\n[lint]\nallow = ["DG201", "DG101", "DG102", "DG104", "DG108", "DG109"]\n',
+        '\n[lint]\nallow = ["DG201", "DG203", "DG112", "DG101", "DG102", "DG104", "DG108", '
+        '"DG109"]\n',
         "utf-8",
     )
     (folder / "phrases.txt").write_text("然后\t然後\n", "utf-8")

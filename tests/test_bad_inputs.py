@@ -460,14 +460,14 @@ CASES = [
     ),
     Case(
         "lock-negative-time",
-        "deck/deck.lock.json: error: lock file has a wrong value: cards.sample-result.zh-Hans: "
-        "time -5 is not a Unix time in seconds [DG060]",
+        "deck/deck.lock.json:6: error: lock file has a wrong value in 'cards.sample-result': "
+        "Expected `int` >= 0 [DG060]",
         "git checkout -- deck.lock.json",
     ),
     Case(
         "lock-huge-time",  # overflowed SQLite's integers: a traceback
-        "deck/deck.lock.json: error: lock file has a wrong value: note_types.basic: time "
-        "99999999999999999999 is not a Unix time in seconds [DG060]",
+        "deck/deck.lock.json:4: error: lock file has a wrong value in 'note_types.basic': "
+        "Expected `int` <= 4294967295 [DG060]",
         "git checkout -- deck.lock.json",
     ),
     Case(

@@ -164,13 +164,15 @@ def _assert_valid(cards: list[Card], deck: Path) -> None:
         assert card.question.text.strip() and card.answer.markdown.strip()
         if card.kind is Kind.CLOZE:
             assert card.cloze_numbers
+    summaries = []
     for text in read_card_file(deck / "fuzz.md", deck_dir=deck).cards:
         result = process_card(text, job)
+        summaries += [result.summary] if result.summary else []
         for note in result.notes:
             for field in note.fields:
                 assert unsafe(field) == [], field
                 assert PROTECT_OPEN not in field and PROTECT_CLOSE not in field
-    check_deck(cards, CheckContext(phrases), deck=config)
+    check_deck(summaries, CheckContext.of(config, phrases), deck=config)
 
 
 @FUZZ

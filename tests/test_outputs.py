@@ -191,7 +191,7 @@ def test_a_damaged_cache_is_ignored(
     out = tmp_path / "out"
     build(sample_deck, out)
     good = packages(out)
-    for cache in (out / CACHE_DIR).iterdir():
+    for cache in [p for p in (out / CACHE_DIR).rglob("*") if p.is_file()]:
         cache.write_bytes(damage)
     result = run("build", sample_deck, "--out", out, "--force")
     assert result.exit_code == 0, result.output

@@ -70,7 +70,7 @@ def test_preview_shows_what_anki_shows(
     assert run("build", sample_deck, "--out", tmp_path / "out").exit_code == 0
     anki.import_package(tmp_path / "out" / PACKAGES[variant])
     checked = check(sample_deck)
-    cards = [(r.card, r.notes) for r in checked.results if r.card is not None]
+    cards = [(r.summary, r.notes) for r in checked.results if r.summary is not None]
     faces = [f for f in preview_faces(cards, [variant])]
 
     assert len(faces) == 7  # basic, reversed ×2, image, cloze ×3

@@ -132,7 +132,7 @@ def test_preview_renders_each_card_as_anki_does(
 ) -> None:
     anki.import_package(built / PACKAGES[variant])
     checked = check(RICH)
-    faces = preview_faces([(r.card, r.notes) for r in checked.results if r.card], [variant])
+    faces = preview_faces([(r.summary, r.notes) for r in checked.results if r.summary], [variant])
     assert len(faces) == 6  # four basic cards, a cloze note with two deletions
     for face in faces:
         card = anki.card_by_id_field(face.card.id, face.ordinal)

@@ -24,9 +24,9 @@ from deckgen.lock import (
     read_lock,
     stage_lock,
 )
-from deckgen.model import Card
+from deckgen.model import CardSummary
 from deckgen.outputs import read_record
-from deckgen.parse import NO_CARDS, duplicate_ids
+from deckgen.parse import NO_CARDS, duplicate_ids, parse_card
 from deckgen.publish import PackageSummary, describe, identify, publish, stage_packages
 from deckgen.recover import note_keys, recover
 from deckgen.stages import Deck, Track, process_deck, read_deck
@@ -54,8 +54,8 @@ class Checked:
     problems: list[Problem]
 
     @property
-    def cards(self) -> list[Card]:
-        return [result.card for result in self.results if result.card is not None]
+    def cards(self) -> list[CardSummary]:
+        return [result.summary for result in self.results if result.summary is not None]
 
 
 def check(
@@ -73,7 +73,7 @@ def check(
     """
     deck = read_deck(deck_dir)
     results = process_deck(deck, cache_dir=cache_dir, save=save_cache, track=track)
-    cards = [result.card for result in results if result.card is not None]
+    cards = [result.summary for result in results if result.summary is not None]
     problems = [p for file in deck.files for p in file.problems]
     problems += [p for result in results for p in result.problems]
     problems += duplicate_ids(cards)
@@ -86,7 +86,9 @@ def check(
             )
         )
     problems += check_deck(
-        cards, CheckContext(deck.phrases, read_sources(sources)), deck=deck.config
+        cards,
+        CheckContext.of(deck.config, deck.phrases, sources=read_sources(sources)),
+        deck=deck.config,
     )
     lock_path = deck_dir / LOCK_NAME
     lock = read_lock(lock_path)
@@ -105,7 +107,7 @@ def check(
         cards,
         title=deck.config.title,
         lock_path=lock_path,
-        legacy=_legacy_hashes(lock, deck, cards),
+        legacy=_legacy_hashes(lock, deck),
     )
     problems += planned.problems
     if lock.missing and cards and _in_git(lock_path):
@@ -193,12 +195,18 @@ def _in_git(lock_path: Path) -> bool:
     return known.returncode == 0
 
 
-def _legacy_hashes(lock: Lock, deck: Deck, cards: list[Card]) -> dict[str, str]:
+def _legacy_hashes(lock: Lock, deck: Deck) -> dict[str, str]:
+    """Format 1's hash of every card, for a format-1 lock (once, at the first build after
+    0.1.0): it hashed the whole card, so the cards are parsed again here."""
     if not lock.legacy:
         return {}
     from deckgen.legacy import legacy_hashes
 
-    return legacy_hashes(deck.config, cards)
+    parsed = (
+        parse_card(text, deck_dir=deck.folder, sources=frozenset(deck.config.sources))[0]
+        for text in deck.texts
+    )
+    return legacy_hashes(deck.config, [card for card in parsed if card is not None])
 
 
 def build(

@@ -11,7 +11,6 @@ atomically, and safe to delete; a damaged or foreign one is ignored.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 from collections.abc import Iterable
@@ -21,7 +20,7 @@ from typing import Any
 
 from deckgen.errors import Problem
 from deckgen.files import write_atomically
-from deckgen.model import Card, Note
+from deckgen.model import CardSummary, Note
 from deckgen.parse import CardText, media_name
 
 CACHE_DIR = ".deckgen-cache"
@@ -32,11 +31,14 @@ FORMAT = 1
 class CardResult:
     """Everything the stages made of one card: what check and build need, per card."""
 
-    card: Card | None
-    """None when the card has errors that stop it being read."""
+    summary: CardSummary | None
+    """What the deck stages need of the card; None when errors stop it being read."""
     problems: tuple[Problem, ...]
     notes: tuple[Note, ...] = ()
     """One per variant of deck.toml, in its order: converted and sanitized."""
+    guids: tuple[str, ...] = ()
+    """Each note's GUID while the card keeps the kind it first shipped with (the usual
+    case; package.note_guid): made once, with the card's other results."""
 
 
 @dataclass(frozen=True)
@@ -68,64 +70,83 @@ def _encoder() -> Any:
 def _encode(value: object) -> object:
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, frozenset):
-        return sorted(value)
     raise NotImplementedError(type(value))
 
 
-def _decode(kind: type, value: object) -> object:
-    if kind is Path and isinstance(value, str):
-        return Path(value)
-    raise NotImplementedError(kind)
-
-
 class CardCache:
-    """The cache of one deck in one output folder."""
+    """The cache of one deck in one output folder: a file per card file, so that a build
+    after editing one card rewrites one small file."""
 
     def __init__(self, folder: Path, deck_id: int, environment: str) -> None:
-        self.path = folder / CACHE_DIR / f"{deck_id}.msgpack"
+        self.folder = folder / CACHE_DIR / str(deck_id)
         self.environment = environment
-        self.old: dict[str, _Entry] = {}
-        self.new: dict[str, _Entry] = {}
-        self.changed = False
+        self.old: dict[str, dict[str, _Entry]] = {}
+        """Card file → key → entry, as loaded (a file not yet loaded is absent)."""
+        self.new: dict[str, dict[str, _Entry]] = {}
+        self.changed: set[str] = set()
+        self.paths: dict[str, Path] = {}
+        """One Path object per path string: decoding makes tens of thousands."""
 
-    def load(self) -> CardCache:
-        """Read the entries of an earlier build; a missing, damaged or foreign file is none."""
+    def _file(self, group: str) -> Path:
+        return (
+            self.folder
+            / f"{hashlib.sha256(group.encode('utf-8', 'surrogatepass')).hexdigest()[:24]}.msgpack"
+        )
+
+    def _load(self, group: str) -> dict[str, _Entry]:
+        """The entries an earlier build stored for one card file; a missing, damaged or
+        foreign file holds none."""
         import msgspec
 
-        try:
-            data = self.path.read_bytes()
-            stored = msgspec.msgpack.decode(data, type=_File, dec_hook=_decode)
-        except (OSError, ValueError, msgspec.DecodeError, NotImplementedError, TypeError):
-            return self
-        if stored.format == FORMAT and stored.environment == self.environment:
-            self.old = stored.entries
-        return self
+        def decode(kind: type, value: object) -> object:
+            if kind is Path and isinstance(value, str):
+                path = self.paths.get(value)
+                if path is None:
+                    path = self.paths[value] = Path(value)
+                return path
+            raise NotImplementedError(kind)
 
-    def get(self, key: str) -> CardResult | None:
-        entry = self.old.get(key)
+        if group not in self.old:
+            self.old[group] = {}
+            try:
+                data = self._file(group).read_bytes()
+                stored = msgspec.msgpack.decode(data, type=_File, dec_hook=decode)
+            except (OSError, ValueError, msgspec.DecodeError, NotImplementedError, TypeError):
+                return self.old[group]
+            if stored.format == FORMAT and stored.environment == self.environment:
+                self.old[group] = stored.entries
+        return self.old[group]
+
+    def get(self, key: str, group: str) -> CardResult | None:
+        entry = self._load(group).get(key)
+        self.new.setdefault(group, {})
         if entry is None or not all(_same_image(*image) for image in entry.images):
             return None
-        self.new[key] = entry
+        self.new[group][key] = entry
         return entry.result
 
-    def put(self, key: str, result: CardResult) -> None:
-        images = (
-            tuple(_image_stamp(image.path, image.media) for image in result.card.images)
-            if result.card
-            else ()
-        )
-        self.new[key] = _Entry(result, tuple(i for i in images if i is not None))
-        self.changed = True
+    def put(self, key: str, group: str, result: CardResult) -> None:
+        media = result.summary.media if result.summary else ()
+        images = tuple(_image_stamp(path, name) for name, path in media)
+        self.new.setdefault(group, {})[key] = _Entry(result, tuple(i for i in images if i))
+        self.changed.add(group)
 
     def save(self) -> None:
-        """Keep exactly this build's entries; best effort, as a missing cache costs only time."""
-        if not self.changed and len(self.new) == len(self.old):
-            return
+        """Keep exactly this build's entries, rewriting only the files that changed; best
+        effort, as a missing cache costs only time."""
+        import contextlib
+
         with contextlib.suppress(Exception):  # a cache is only an optimisation
-            data = _encoder().encode(_File(FORMAT, self.environment, self.new))
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.path, data)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            encoder = _encoder()
+            for group, entries in self.new.items():
+                if group in self.changed or len(entries) != len(self.old.get(group, {})):
+                    data = encoder.encode(_File(FORMAT, self.environment, entries))
+                    write_atomically(self._file(group), data)
+            kept = {self._file(group).name for group in self.new}
+            for stale in self.folder.glob("*.msgpack"):  # card files deleted since
+                if stale.name not in kept:
+                    stale.unlink(missing_ok=True)
 
 
 def _image_stamp(path: Path, media: str) -> tuple[str, int, int, str] | None:

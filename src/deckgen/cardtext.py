@@ -11,9 +11,9 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from deckgen.model import Card, Kind, Variant
+from deckgen.model import Card, DeckConfig, Kind, Variant
 
 if TYPE_CHECKING:
     from deckgen.convert import Phrase
@@ -26,20 +26,18 @@ class CheckContext:
     """What rules may need beyond the card itself."""
 
     phrases: tuple[Phrase, ...] = ()
-    """The phrase entries; from ``convert.load_phrases``, they carry the deck's script and
-    variants too (a ``PhraseBook``), which the conversion rules read."""
+    """The phrase entries, deckgen's built-in ones first."""
     sources: dict[Path, str] = field(default_factory=dict)
     """Source files given with --source: path → text with whitespace removed."""
+    script: str = "zh-Hans"
+    """The script the cards are written in."""
+    variants: tuple[Variant, ...] = ()
+    """The deck's variants: what the conversion rules check the cards' text in."""
 
-    @property
-    def script(self) -> str:
-        """The script the cards are written in (zh-Hans unless the phrases say otherwise)."""
-        return str(getattr(self.phrases, "script", "zh-Hans"))
-
-    @property
-    def variants(self) -> tuple[Variant, ...]:
-        """The deck's variants, when the phrases carry them."""
-        return tuple(getattr(self.phrases, "variants", ()))
+    @classmethod
+    def of(cls, config: DeckConfig, phrases: tuple[Phrase, ...], **more: Any) -> CheckContext:
+        """The context for a deck's rules."""
+        return cls(phrases, script=config.script, variants=config.variants, **more)
 
 
 def letters(text: str) -> str:

@@ -14,22 +14,22 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from deckgen import config, convert, files, frontmatter, lock, parse, quality, sanitize, textrules
-from deckgen.cardtext import CheckContext, question_key
+from deckgen.cardtext import CheckContext
 from deckgen.errors import Location, Problem, Rule, Severity, shown
-from deckgen.model import Card, DeckConfig
+from deckgen.model import Card, CardSummary, DeckConfig
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 NEAR_DUPLICATE = 0.7
 """Questions this similar (Jaccard, character bigrams) are near-duplicates (DG109)."""
 
 
-def duplicate_questions(cards: Sequence[Card], context: CheckContext) -> Iterator[Problem]:
+def duplicate_questions(cards: Sequence[CardSummary], context: CheckContext) -> Iterator[Problem]:
     """DG109: the same question twice, or nearly (Jaccard similarity of bigrams ≥ 0.7).
 
     Bigrams that many cards share (a title repeated in every question) are left
     out, so that boilerplate does not make different questions look alike.
     """
-    keys = [question_key(card) for card in cards]
+    keys = [card.question_key for card in cards]
     frequency = Counter(gram for key in keys for gram in _bigrams(key))
     # Bounded, so that a large deck's shared words cannot make this quadratic.
     common = max(3, min(len(cards) // 10, 50))
@@ -50,7 +50,7 @@ def duplicate_questions(cards: Sequence[Card], context: CheckContext) -> Iterato
             if "DG109" in cards[index].allow | cards[other].allow:
                 continue
             yield DUPLICATE.at(
-                cards[index].question.location,
+                cards[index].location,
                 f"question is {'the same' if keys[other] == keys[index] else 'nearly the same'}"
                 f" as card {cards[other].id!r} at {cards[other].location}",
                 "merge the two cards, or make each ask something different",
@@ -105,10 +105,12 @@ def check_card(
     return tuple(p for p in found if p.severity is ERROR or p.code not in card.allow)
 
 
-def check_deck(cards: Sequence[Card], context: CheckContext, *, deck: DeckConfig) -> list[Problem]:
+def check_deck(
+    cards: Sequence[CardSummary], context: CheckContext, *, deck: DeckConfig
+) -> list[Problem]:
     """The deck rules' problems, and ``allow`` lists that name no warning rule."""
     problems: list[Problem] = []
-    written = [card for card in cards if not any(True for _ in quality.placeholders(card, context))]
+    written = [card for card in cards if not card.placeholder]
     for rule in DECK_RULES:
         if rule.severity is ERROR or rule.code not in deck.allow:
             assert rule.run is not None
@@ -144,7 +146,7 @@ def silence(problems: Sequence[Problem], deck: DeckConfig) -> list[Problem]:
     return sorted(kept, key=lambda p: (p.location, p.code))
 
 
-def _unknown_codes(cards: Sequence[Card], deck: DeckConfig) -> Iterator[Problem]:
+def _unknown_codes(cards: Sequence[CardSummary], deck: DeckConfig) -> Iterator[Problem]:
     """DG111: an ``allow`` that names no warning rule silences nothing (a typo, usually)."""
     known = sorted(SILENCEABLE)
     errors = {rule.code for rule in RULES if rule.severity is ERROR}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, brief, fail, shown
-from deckgen.files import is_inside, read_text
+from deckgen.files import exists, is_file, is_folder, is_inside, read_text
 from deckgen.model import DeckConfig, Source, Variant, is_tag, name_problem
 
 if sys.version_info >= (3, 11):
@@ -134,7 +134,7 @@ class _Reader:
 
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     """The file's text and its TOML data; a DeckgenError at the line TOML names."""
-    if not path.parent.is_dir():
+    if not is_folder(path.parent):
         raise fail(
             BAD_CONFIG,
             path.parent,
@@ -143,7 +143,7 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
             f"deckgen looked for {CONFIG_NAME} in {path.parent}; run it in the folder that "
             "holds the deck folder (cards/), or name the deck folder: deckgen check path/to/cards",
         )
-    if not path.exists() and not path.is_symlink():
+    if not exists(path):
         raise fail(
             BAD_CONFIG,
             path,
@@ -254,7 +254,7 @@ def _check_titles_and_phrases(reader: _Reader, config: DeckConfig, deck_dir: Pat
             f"phrase dictionary {shown(written)} is outside the deck folder",
             'keep it in the deck folder, e.g. phrases = "phrases.txt"',
         )
-    elif not phrases.is_file():
+    elif not is_file(phrases):
         reader.problem(
             "phrases",
             f"phrase dictionary {shown(written)} not found",

@@ -68,25 +68,6 @@ class Phrase:
         return self.simplified, self.traditional
 
 
-class PhraseBook(tuple[Phrase, ...]):
-    """A deck's phrase entries (built-in ones first), with the deck's script and
-    variants: what the conversion checks need to know of the deck besides its cards."""
-
-    script: str
-    variants: tuple[Variant, ...]
-
-    def __new__(
-        cls,
-        phrases: Sequence[Phrase] = (),
-        *,
-        script: str = "zh-Hans",
-        variants: tuple[Variant, ...] = (),
-    ) -> PhraseBook:
-        book = super().__new__(cls, phrases)
-        book.script, book.variants = script, variants
-        return book
-
-
 def engine_version() -> str:
     """OpenCC's version: part of what every converted card depends on."""
     return metadata.version("opencc")
@@ -227,15 +208,14 @@ def _as_phrase_problem(problem: Problem) -> Problem:
     return problem
 
 
-def load_phrases(config: DeckConfig | None) -> PhraseBook:
+def load_phrases(config: DeckConfig | None) -> tuple[Phrase, ...]:
     """deckgen's built-in phrases for the deck's script, then the deck's (a deck entry
-    wins over a built-in one); with the deck's script and variants."""
+    wins over a built-in one)."""
     script = config.script if config is not None else "zh-Hans"
     phrases = read_phrases(_data_file(BUILTIN_PHRASES[script]), script=script)
     if config is not None and config.phrases is not None:
         phrases += read_phrases(config.phrases, inside=config.folder, script=script)
-    variants = config.variants if config is not None else ()
-    return PhraseBook(phrases, script=script, variants=variants)
+    return tuple(phrases)
 
 
 @functools.lru_cache(maxsize=2)

@@ -14,6 +14,7 @@ announced before it reaches learners.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -25,7 +26,7 @@ from typing import Annotated, Any
 
 from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, brief, shown
 from deckgen.files import exists, is_file, read_text, stage_bytes
-from deckgen.model import Card, Kind, Note
+from deckgen.model import Card, CardSummary, Kind, Note
 
 LOCK_NAME = "deck.lock.json"
 FORMAT = 2
@@ -136,20 +137,20 @@ def note_hash(note: Note, guid: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def released_from(card: Card, base: Kind | None) -> Released:
+def released_from(card: CardSummary, base: Kind | None) -> Released:
     """A card's identity as this build would release it (its notes' stamps still empty)."""
     return Released(
         kind=card.kind,
         deck=card.subdeck,
-        text=text_hash(card),
-        question=card.question.text.strip(),
+        text=card.text_hash,
+        question=card.question,
         notes={},
-        clozes=_cloze_texts(card),
+        clozes=card.clozes,
         base=base if base is not None and base is not card.kind else None,
     )
 
 
-def _cloze_texts(card: Card) -> tuple[str, ...]:
+def cloze_texts(card: Card) -> tuple[str, ...]:
     if card.kind is not Kind.CLOZE:
         return ()
     texts: dict[int, list[str]] = {}
@@ -176,12 +177,13 @@ def read_lock(path: Path) -> Lock:
             ]
         )
 
+    import msgspec
+
     try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise damaged(f"is not valid JSON: {brief(error)}") from None
-    version = data.get("format") if isinstance(data, dict) else None
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        version = msgspec.json.decode(text.encode(), type=_version_only()).format
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        raise damaged(f"is not a lock file ({brief(error)})") from None
+    if version < 1:
         raise damaged("has no valid 'format' number")
     if version > FORMAT:
         raise DeckgenError(
@@ -195,12 +197,22 @@ def read_lock(path: Path) -> Lock:
             ]
         )
     try:
-        return _decode(data, version)
+        return _format_1(json.loads(text)) if version == 1 else _format_2(text)
+    except msgspec.ValidationError as error:
+        what = str(error).partition(" - at ")[0]
+        key, line = _wrong_entry(json.loads(text), text)
+        where = f" in {shown(key)}" if key else ""
+        raise DeckgenError(
+            [
+                DAMAGED.at(
+                    Location(path, line),
+                    f"lock file has a wrong value{where}: {brief(what, 120)}",
+                    _DAMAGED_HINT.format(name=path.name),
+                )
+            ]
+        ) from None
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise damaged(f"has a wrong value: {brief(error, 120)}") from None
-
-
-_Time = Annotated[int, "0 <= t < 2**32"]
 
 
 def _time(value: Any, where: str) -> int:
@@ -209,67 +221,105 @@ def _time(value: Any, where: str) -> int:
     return value
 
 
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{where}: expected a string, got {brief(repr(value))}")
-    return value
+def _wrong_entry(data: dict[str, Any], text: str) -> tuple[str, int]:
+    """The first entry whose times or types are wrong, and its line ("", 0 if none found):
+    msgspec names the field but not the card."""
+    import msgspec
+
+    schema = _schema()
+    for section in ("note_types", "cards", "retired"):
+        entries = data.get(section)
+        if not isinstance(entries, dict):
+            return section, 0
+        for key, value in entries.items():
+            probe = {"format": 2, "note_types": {}, "cards": {}, "retired": {}}
+            probe[section] = {key: value}
+            try:
+                msgspec.convert(probe, schema)
+            except msgspec.ValidationError:
+                quoted = json.dumps(key, ensure_ascii=False)
+                line = next((n for n, t in enumerate(text.split("\n"), 1) if quoted in t), 0)
+                return f"{section}.{key}", line
+    return "", 0
 
 
-def _stamp(value: Any, where: str) -> Stamp:
-    if isinstance(value, dict):  # format 1: {"hash": …, "mtime": …}
-        return Stamp(_text(value["hash"], where), _time(value["mtime"], where))
-    if not isinstance(value, list) or len(value) != 2:
-        raise ValueError(f"{where}: expected [hash, time], got {brief(repr(value))}")
-    return Stamp(_text(value[0], where), _time(value[1], where))
+def _format_1(data: dict[str, Any]) -> Lock:
+    """Format 1 hashed a card's inputs, per card: kept until the first build, which takes
+    over each card's time where the card has not changed since."""
+
+    def stamp(value: Any, where: str) -> Stamp:
+        return Stamp(str(value["hash"]), _time(value["mtime"], where))
+
+    note_types = {str(k): stamp(v, f"note_types.{k}") for k, v in data["note_types"].items()}
+    legacy = {str(k): stamp(v, f"cards.{k}") for k, v in data["cards"].items()}
+    # Format 1 kept only the ids of deleted cards: they stay taken (no notes: nothing to
+    # write for them).
+    retired = {f"{i}/basic": Retired(Kind.BASIC, "", "", "", {}) for i in data.get("retired", [])}
+    return Lock(note_types=note_types, legacy=legacy, retired=retired)
 
 
-def _released(value: Any, where: str, retired: bool) -> Released:
-    if not isinstance(value, dict):
-        raise ValueError(f"{where}: expected an object")
-    notes = value["notes"]
-    if not isinstance(notes, dict):
-        raise ValueError(f"{where}: 'notes' must be an object")
-    clozes = value.get("clozes", [])
-    if not isinstance(clozes, list):
-        raise ValueError(f"{where}: 'clozes' must be a list")
-    arguments: dict[str, Any] = dict(
-        kind=Kind(value["kind"]),
-        deck=_text(value["deck"], where),
-        text=_text(value["text"], where),
-        question=_text(value["question"], where),
-        notes={_text(k, where): _stamp(v, f"{where}.{k}") for k, v in notes.items()},
-        clozes=tuple(_text(c, where) for c in clozes),
-        base=Kind(value["base"]) if value.get("base") else None,
-    )
-    if retired:
-        return Retired(**arguments, reason=_text(value.get("reason", "deleted"), where))
-    return Released(**arguments)
+def _format_2(text: str) -> Lock:
+    """Format 2, read with a typed decoder: a wrong type or an impossible time (negative,
+    past 2106) is an error that names where it is."""
+    import msgspec
 
-
-def _decode(data: dict[str, Any], version: int) -> Lock:
-    note_types = {
-        _text(k, "note_types"): _stamp(v, f"note_types.{k}") for k, v in data["note_types"].items()
-    }
-    if version == 1:
-        # Format 1 hashed a card's inputs, per card. Kept until the first build, which
-        # takes over each card's time where the card has not changed since.
-        legacy = {_text(k, "cards"): _stamp(v, f"cards.{k}") for k, v in data["cards"].items()}
-        retired_ids = [_text(i, "retired") for i in data.get("retired", [])]
-        # Format 1 kept only the ids of deleted cards: they stay taken (no notes: nothing
-        # to write for them).
-        retired = {f"{i}/basic": Retired(Kind.BASIC, "", "", "", {}) for i in retired_ids}
-        return Lock(note_types=note_types, legacy=legacy, retired=retired)
+    decoded = msgspec.json.decode(text.encode(), type=_schema())
     return Lock(
-        title=_text(data.get("title", ""), "title"),
-        note_types=note_types,
-        cards={
-            _text(k, "cards"): _released(v, f"cards.{k}", retired=False)
-            for k, v in data["cards"].items()
-        },
-        retired={
-            _text(k, "retired"): _released(v, f"retired.{k}", retired=True)  # type: ignore[misc]
-            for k, v in data["retired"].items()
-        },
+        title=decoded.title,
+        note_types={k: Stamp(v.hash, v.mtime) for k, v in decoded.note_types.items()},
+        cards={k: Released(**_arguments(v)) for k, v in decoded.cards.items()},
+        retired={k: Retired(**_arguments(v), reason=v.reason) for k, v in decoded.retired.items()},
+    )
+
+
+def _arguments(entry: Any) -> dict[str, Any]:
+    return {
+        "kind": entry.kind,
+        "deck": entry.deck,
+        "text": entry.text,
+        "question": entry.question,
+        "notes": {variant: Stamp(*stamp) for variant, stamp in entry.notes.items()},
+        "clozes": tuple(entry.clozes),
+        "base": entry.base,
+    }
+
+
+@functools.cache
+def _version_only() -> Any:
+    import msgspec
+
+    return msgspec.defstruct("Version", [("format", int)])
+
+
+@functools.cache
+def _schema() -> Any:
+    """The format-2 file as msgspec types (made on first use: msgspec loads late)."""
+    import msgspec
+
+    time_ = Annotated[int, msgspec.Meta(ge=0, lt=_MAX_TIME)]
+    note_type = msgspec.defstruct("NoteType", [("hash", str), ("mtime", time_)])
+    entry = msgspec.defstruct(
+        "Entry",
+        [
+            ("kind", Kind),
+            ("deck", str),
+            ("text", str),
+            ("question", str),
+            ("notes", dict[str, tuple[str, time_]]),
+            ("clozes", list[str], []),
+            ("base", Kind | None, None),
+            ("reason", str, "deleted"),
+        ],
+    )
+    return msgspec.defstruct(
+        "File",
+        [
+            ("format", int),
+            ("note_types", dict[str, note_type]),  # type: ignore[valid-type]
+            ("cards", dict[str, entry]),  # type: ignore[valid-type]
+            ("retired", dict[str, entry]),  # type: ignore[valid-type]
+            ("title", str, ""),
+        ],
     )
 
 
@@ -362,7 +412,7 @@ class Plan:
 
 def plan(
     previous: Lock,
-    cards: Iterable[Card],
+    cards: Iterable[CardSummary],
     *,
     title: str,
     lock_path: Path,
@@ -377,7 +427,7 @@ def plan(
     problems: list[Problem] = []
     current: dict[str, Released] = {}
     retired = dict(previous.retired)
-    moves: dict[tuple[str, str], list[Card]] = {}
+    moves: dict[tuple[str, str], list[CardSummary]] = {}
     for card in cards:
         before = previous.cards.get(card.id)
         item = released_from(card, before.guid_kind if before else None)
@@ -449,7 +499,7 @@ def _lines(path: Path) -> list[str]:
         return []
 
 
-def _kind_change(card: Card, before: Released) -> Problem:
+def _kind_change(card: CardSummary, before: Released) -> Problem:
     return KIND_CHANGED.at(
         card.location,
         f"card {shown(card.id)} changes from {before.kind.value} to {card.kind.value}: Anki "
@@ -460,7 +510,7 @@ def _kind_change(card: Card, before: Released) -> Problem:
     )
 
 
-def _reused(card: Card, gone: Retired) -> Problem:
+def _reused(card: CardSummary, gone: Retired) -> Problem:
     return REUSED.at(
         card.location,
         f"card id {shown(card.id)} belonged to a card retired earlier ({gone.kind.value}: "
@@ -482,10 +532,10 @@ def _disappeared(card_id: str, before: Released, lock_path: Path, lines: list[st
     )
 
 
-def _renumbered(card: Card, before: Released) -> list[Problem]:
+def _renumbered(card: CardSummary, before: Released) -> list[Problem]:
     if card.kind is not Kind.CLOZE or not before.clozes:
         return []
-    now = _cloze_texts(card)
+    now = card.clozes
     problems = []
     for number, text in enumerate(before.clozes, start=1):
         if not text:
@@ -496,7 +546,7 @@ def _renumbered(card: Card, before: Released) -> list[Problem]:
             then = f"which now asks for {shown(asks, 20)}" if asks else "shown as an empty card"
             problems.append(
                 RENUMBERED.at(
-                    card.answer.location,
+                    card.answer_location,
                     f"c{number} ({shown(text, 20)}) is now c{moved_to[0]}: learners' review "
                     f"history stays with card {number}, {then}; card {moved_to[0]} starts "
                     "without it",
@@ -506,7 +556,7 @@ def _renumbered(card: Card, before: Released) -> list[Problem]:
         elif number > len(now) or not now[number - 1]:
             problems.append(
                 RENUMBERED.at(
-                    card.answer.location,
+                    card.answer_location,
                     f"c{number} ({shown(text, 20)}) is gone: learners keep card {number} with "
                     "its history, and Anki shows it as an empty card",
                     "keep the number (edit its text instead), or tell learners to run Anki's "
@@ -516,7 +566,7 @@ def _renumbered(card: Card, before: Released) -> list[Problem]:
     return problems
 
 
-def _moves(moves: Mapping[tuple[str, str], list[Card]]) -> list[Problem]:
+def _moves(moves: Mapping[tuple[str, str], list[CardSummary]]) -> list[Problem]:
     problems = []
     for (old, new), moved in sorted(moves.items()):
         first = moved[0]

@@ -70,7 +70,8 @@ class Part:
     html: str
     """markdown-it's HTML of this part, not yet sanitized; code between PROTECT markers."""
     text: str
-    """Plain text: text and code, markup dropped, hard breaks as newlines."""
+    """Plain text: text, inline code and math, markup dropped, hard breaks as newlines
+    (code blocks left out: they are not prose)."""
     lines: tuple[TextLine, ...] = ()
     """Prose runs with their lines, code left out: what text rules read."""
     blocks: tuple[str, ...] = ()
@@ -124,6 +125,59 @@ class Card:
     def cloze_numbers(self) -> tuple[int, ...]:
         """The cloze numbers used in the answer, in order of appearance."""
         return tuple(cloze.number for cloze in self.answer.clozes)
+
+    @property
+    def anki_cards(self) -> int:
+        """How many Anki cards the note makes."""
+        if self.kind is Kind.CLOZE:
+            return len(set(self.cloze_numbers))
+        return 2 if self.kind is Kind.REVERSED else 1
+
+
+@dataclass(frozen=True)
+class Prose:
+    """A run of a card's prose (code left out) and where it is."""
+
+    location: Location
+    text: str
+    quoted: bool
+    """Part of a quote (the author's words), not the deck's own text."""
+
+
+@dataclass(frozen=True)
+class CardSummary:
+    """What the deck stages need of a card once its own stages have run: who it is, what
+    learners would recognise it by, what the deck-wide rules compare, its media.
+
+    Small enough to keep for every card between builds: the ``Card`` itself (every
+    part's Markdown, HTML, text and positions) lives only while the card is parsed,
+    checked and rendered.
+    """
+
+    id: str
+    kind: Kind
+    subdeck: str
+    location: Location
+    """The card's heading (its question)."""
+    answer_location: Location
+    allow: frozenset[str]
+    text_hash: str
+    """A hash of what the card says: same hash, same card (a restore)."""
+    question: str
+    """The question's plain text."""
+    question_key: str
+    """What makes two questions the same question (DG109)."""
+    clozes: tuple[str, ...]
+    """For a cloze card, the text of c1, c2, …: learners' histories follow the numbers."""
+    cloze_numbers: tuple[int, ...]
+    quotes: tuple[Prose, ...]
+    """Each quote's whole text, at the quote."""
+    prose: tuple[Prose, ...]
+    """Every run of prose, quotes' included (flagged)."""
+    media: tuple[tuple[str, Path], ...]
+    """(name in the package, file) of each image."""
+    placeholder: bool = False
+    """Placeholder text is left (DG100): the card is not written yet."""
 
     @property
     def anki_cards(self) -> int:

@@ -25,7 +25,7 @@ from typing import Any
 
 from deckgen.errors import fail
 from deckgen.files import CANNOT_WRITE, Staged, open_new, read_bytes, temporary_path
-from deckgen.model import Kind, Note
+from deckgen.model import FIELDS, Kind, Note
 from deckgen.notetypes import NoteType, note_type, stable_id
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -120,19 +120,42 @@ def _note_class() -> Any:
     import genanki
 
     class PackageNote(genanki.Note):  # type: ignore[misc]
-        """A genanki note with its own modification time; a retired one has no cards."""
+        """A genanki note with its own modification time and its cards given (a retired
+        note has none)."""
 
         mtime = 0
-        retired = False
+        made: Sequence[Any] = ()
 
         @property
-        def cards(self) -> list[Any]:
-            return [] if self.retired else super().cards
+        def cards(self) -> Sequence[Any]:
+            return self.made
 
         def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
             super().write_to_db(cursor, self.mtime, deck_id, id_gen)
 
     return PackageNote
+
+
+_CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
+
+
+def _cards(item: PackagedNote, model: Any) -> list[Any]:
+    """The note's cards, as genanki would make them (its rules, without re-reading the
+    templates for every note): one per template whose required fields are filled, or one
+    per cloze number."""
+    import genanki
+
+    if item.retired:
+        return []
+    fields = item.note.fields
+    if model.model_type == genanki.Model.CLOZE:
+        numbers = _CLOZE_NUMBER.findall(fields[FIELDS[Kind.CLOZE].index("Text")])
+        return [genanki.Card(ord_) for ord_ in {int(n) - 1 for n in numbers if int(n) > 0}]
+    return [
+        genanki.Card(ord_)
+        for ord_, any_or_all, required in model._req
+        if (any if any_or_all == "any" else all)(fields[i] for i in required)
+    ]
 
 
 def _genanki_note(item: PackagedNote, model: Any) -> Any:
@@ -144,7 +167,7 @@ def _genanki_note(item: PackagedNote, model: Any) -> Any:
         due=item.due,
     )
     note.mtime = item.mtime
-    note.retired = item.retired
+    note.made = _cards(item, model)
     return note
 
 

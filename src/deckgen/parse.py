@@ -14,7 +14,7 @@ import difflib
 import hashlib
 import re
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +25,18 @@ from deckgen.files import check_name, exists, is_inside, read_bytes, read_text, 
 from deckgen.frontmatter import BAD_TAGS, read_front_matter, split_front_matter
 from deckgen.latex import CLOZE_OPENER, MathCloze, split_clozes, unbalanced, without_clozes
 from deckgen.markdown import OPEN_DOLLARS
-from deckgen.model import BRACE, RESERVED, Card, Cloze, Image, Kind, Part, TextLine, is_tag
+from deckgen.model import (
+    BRACE,
+    RESERVED,
+    Card,
+    CardSummary,
+    Cloze,
+    Image,
+    Kind,
+    Part,
+    TextLine,
+    is_tag,
+)
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -69,7 +80,8 @@ _LINK_SCHEMES = ("http:", "https:", "mailto:")
 _HEADING = re.compile(r"^ {0,3}(#{1,2})(?:[ \t]|$)")
 _ATTRS_LINE = re.compile(r"^ {0,3}\{[^{}]*\}[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_CONFLICT = re.compile(r"^(<{7}|>{7})(?: |$)|^={7}$")
+_RESERVED = re.compile("[" + "".join(sorted(RESERVED)) + "]")
+_CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: .*)?$|^={7}$", re.M)
 MAX_PROBLEMS_PER_FILE = 50
 IMAGE_BYTES = 16 * 2**20
 
@@ -105,7 +117,7 @@ def read_card_file(path: Path, *, deck_dir: Path) -> CardFile:
     except DeckgenError as error:
         return CardFile(path, (), tuple(error.problems))
     lines = text.split("\n")
-    problems = [*_conflict_markers(path, lines), *_reserved_characters(path, text)]
+    problems = [*_conflict_markers(path, text), *_reserved_characters(path, text)]
     if problems:
         return CardFile(path, (), tuple(problems[:MAX_PROBLEMS_PER_FILE]))
     front = split_front_matter(lines)
@@ -129,27 +141,24 @@ def read_card_file(path: Path, *, deck_dir: Path) -> CardFile:
     return CardFile(path, cards, tuple(problems))
 
 
-def _conflict_markers(path: Path, lines: list[str]) -> Iterator[Problem]:
-    for number, line in enumerate(lines, start=1):
-        if _CONFLICT.match(line):
-            yield CONFLICT_MARKER.at_line(
-                path,
-                number,
-                f"git conflict marker {shown(line[:7])}: a merge left this file unresolved",
-                "keep one side of the conflict and delete the <<<<<<<, ======= and >>>>>>> lines",
-            )
+def _conflict_markers(path: Path, text: str) -> Iterator[Problem]:
+    for found in _CONFLICT.finditer(text):
+        yield CONFLICT_MARKER.at_line(
+            path,
+            text.count("\n", 0, found.start()) + 1,
+            f"git conflict marker {shown(found[0][:7])}: a merge left this file unresolved",
+            "keep one side of the conflict and delete the <<<<<<<, ======= and >>>>>>> lines",
+        )
 
 
 def _reserved_characters(path: Path, text: str) -> Iterator[Problem]:
-    for offset, char in enumerate(text):
-        if char in RESERVED:
-            yield RESERVED_CHARACTER.at_line(
-                path,
-                text.count("\n", 0, offset) + 1,
-                f"private-use character U+{ord(char):04X} in the text",
-                "delete it; deckgen uses U+E000 to U+E003 internally",
-            )
-            return
+    if found := _RESERVED.search(text):
+        yield RESERVED_CHARACTER.at_line(
+            path,
+            text.count("\n", 0, found.start()) + 1,
+            f"private-use character U+{ord(found[0]):04X} in the text",
+            "delete it; deckgen uses U+E000 to U+E003 internally",
+        )
 
 
 def _card_ranges(lines: list[str], start: int) -> Iterator[tuple[int, int]]:
@@ -626,9 +635,9 @@ def parse_card(
     return card, tuple([*parser.problems, *parser.warnings][:MAX_PROBLEMS_PER_FILE])
 
 
-def duplicate_ids(cards: list[Card]) -> Iterator[Problem]:
+def duplicate_ids(cards: Sequence[CardSummary]) -> Iterator[Problem]:
     """DG011: the second and later card with an id another card has."""
-    seen: dict[str, Card] = {}
+    seen: dict[str, CardSummary] = {}
     for card in cards:
         if card.id in seen:
             yield DUPLICATE_ID.at(

@@ -21,7 +21,7 @@ from deckgen.anki_template import TemplateError, render_template
 from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity
 from deckgen.files import read_bytes, write_atomically
 from deckgen.latex import typeset
-from deckgen.model import FIELDS, Card, Kind, Note
+from deckgen.model import FIELDS, CardSummary, Kind, Note
 from deckgen.notetypes import NoteType, Template, note_type
 
 BAD_TEMPLATE = Rule("DG062", Severity.ERROR, "a template uses what the preview cannot render")
@@ -32,7 +32,7 @@ RULES = (BAD_TEMPLATE,)
 class Face:
     """One Anki card of one note in one variant: what it shows before and after answering."""
 
-    card: Card
+    card: CardSummary
     variant: str
     name: str
     """The card's name in the preview: the template name, or "Cloze N"."""
@@ -43,12 +43,12 @@ class Face:
 
 
 def preview_faces(
-    cards: Sequence[tuple[Card, Sequence[Note]]], variants: Sequence[str]
+    cards: Sequence[tuple[CardSummary, Sequence[Note]]], variants: Sequence[str]
 ) -> list[Face]:
     """Every card of every note in every variant, in deck order, images inlined."""
     from deckgen.sanitize import sanitize_html
 
-    images = {i.media: _data_uri(i.path) for card, _ in cards for i in card.images}
+    images = {name: _data_uri(path) for card, _ in cards for name, path in card.media}
     faces = []
     for variant in variants:
         for card, notes in cards:
@@ -72,7 +72,7 @@ def preview_faces(
     return faces
 
 
-def _cards(card: Card, kind: NoteType) -> Iterator[tuple[int, str, Template]]:
+def _cards(card: CardSummary, kind: NoteType) -> Iterator[tuple[int, str, Template]]:
     if card.kind is Kind.CLOZE:
         for number in sorted(set(card.cloze_numbers)):
             yield number - 1, f"Cloze {number}", kind.templates[0]
@@ -86,7 +86,9 @@ def _data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(read_bytes(path)).decode('ascii')}"
 
 
-def render_page(title: str, script: str, cards: Sequence[Card], faces: Sequence[Face]) -> str:
+def render_page(
+    title: str, script: str, cards: Sequence[CardSummary], faces: Sequence[Face]
+) -> str:
     """The whole page: the note types' CSS, then one section per note, cards side by side."""
     variants = list(dict.fromkeys(face.variant for face in faces))
     # card id → card name (Card 1, Cloze 2, …) → that card's faces, in page order
@@ -177,7 +179,7 @@ def write_preview(deck_dir: Path, *, out: Path, cache_dir: Path | None = None) -
         raise DeckgenError(errors)
     config = checked.deck.config
     variants = tuple(variant.name for variant in config.variants)
-    cards = [(r.card, r.notes) for r in checked.results if r.card is not None]
+    cards = [(r.summary, r.notes) for r in checked.results if r.summary is not None]
     try:
         faces = preview_faces(cards, variants)
     except TemplateError as error:

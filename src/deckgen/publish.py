@@ -7,6 +7,7 @@ same packages. What was already replaced is reported with the failure.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from deckgen.cache import CardResult
 from deckgen.convert import Phrase, convert_card, deck_title
 from deckgen.errors import DeckgenError, Location, Problem
-from deckgen.files import CANNOT_WRITE, Staged, is_folder, os_problem
+from deckgen.files import CANNOT_WRITE, WORKER_DIED, Staged, is_folder, os_problem
 from deckgen.lock import Lock, Plan, Release, note_hash, release
 from deckgen.model import DeckConfig, Kind, Note, Variant
 from deckgen.notetypes import note_type
@@ -68,18 +69,21 @@ def identify(
     notes: dict[str, list[Identity]] = {v.name: [] for v in variants}
     hashes: dict[tuple[str, str], str] = {}
 
-    def add(key: str, card_id: str, note: Note, base: Kind, retired: bool) -> None:
-        guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
+    def add(key: str, card_id: str, note: Note, base: Kind, retired: bool, guid: str = "") -> None:
+        if not guid:
+            guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
         notes[note.variant].append(Identity(key, card_id, note, guid, base, retired))
         hashes[(key, note.variant)] = note_hash(note, guid)
 
     for result in results:
-        if result.card is None:
+        if result.summary is None:
             continue
-        item = planned.cards[result.card.id]
-        for note in result.notes:
+        card_id = result.summary.id
+        item = planned.cards[card_id]
+        made = result.guids if item.guid_kind is result.summary.kind else ()
+        for index, note in enumerate(result.notes):
             if note.variant in chosen:
-                add(result.card.id, result.card.id, note, item.guid_kind, False)
+                add(card_id, card_id, note, item.guid_kind, False, made[index] if made else "")
     for key, entry in sorted(planned.retired.items()):
         if not entry.notes:  # an id from a format-1 lock: kept taken, nothing to write
             continue
@@ -119,6 +123,30 @@ class PackageSummary:
         )
 
 
+PARALLEL_FROM = 4000
+"""Notes in all packages together before writing them in parallel processes pays."""
+
+
+@dataclass(frozen=True)
+class _PackageJob:
+    """One package to write: all of stage_package's arguments, plain and picklable."""
+
+    path: Path
+    notes: list[PackagedNote]
+    decks: list[DeckData]
+    note_type_mtimes: dict[str, int]
+    media: dict[str, Path]
+
+    def write(self) -> Staged:
+        return stage_package(
+            self.path,
+            notes=self.notes,
+            decks=self.decks,
+            note_type_mtimes=self.note_type_mtimes,
+            media=self.media,
+        )
+
+
 def stage_packages(
     identified: Identified,
     *,
@@ -132,66 +160,92 @@ def stage_packages(
     descriptions: dict[str, str] | None = None,
 ) -> list[tuple[PackageSummary, Staged]]:
     """Write every variant's package beside its final path; nothing is replaced yet."""
-    cards = {r.card.id: r.card for r in results if r.card is not None}
-    media = {image.media: image.path for card in cards.values() for image in card.images}
-    lock = identified.release.lock
+    cards = {r.summary.id: r.summary for r in results if r.summary is not None}
+    media = {name: path for card in cards.values() for name, path in card.media}
     switchable = _switchable_names(results, config, phrases) if shared else {}
-    staged: list[tuple[PackageSummary, Staged]] = []
+    jobs, summaries = [], []
+    for variant in variants:
+        # With shared GUIDs, the variants' notes differ in time so that Anki switches them.
+        offset = [v.name for v in config.variants].index(variant.name) if shared else 0
+        title = switchable.get("", "") or deck_title(config, variant, phrases)
+        description = (descriptions or {}).get(variant.name, "")
+        decks = {title: DeckData(title, deck_id(config.id, variant.name, ""), description)}
+        packaged = []
+        due = 0
+        for entry in identified.notes[variant.name]:
+            note, guid = entry.note, entry.guid
+            if shared:  # one note for every variant, in decks of one name (see below)
+                note = replace(note, deck=switchable.get(note.subdeck, note.deck))
+                base, kind = entry.base, note.kind
+                guid = note_guid(config.id, entry.card_id, "", kind=kind, base=base, shared=True)
+            if not entry.retired:
+                due += 1
+                if note.deck not in decks:
+                    subdeck_id = deck_id(config.id, variant.name, note.subdeck)
+                    decks[note.deck] = DeckData(note.deck, subdeck_id)
+            mtime = identified.release.mtimes[(entry.key, variant.name)] + offset
+            due_or_none = 0 if entry.retired else due
+            packaged.append(PackagedNote(note, guid, mtime, due_or_none, entry.retired))
+        name = deck_title(config, variant, phrases)
+        path = out_dir / package_name(name, variant.name, version=version, switchable=shared)
+        lock = identified.release.lock
+        types = {k: s.mtime for k, s in lock.note_types.items()}
+        jobs.append(
+            _PackageJob(path, packaged, sorted(decks.values(), key=lambda d: d.name), types, media)
+        )
+        current = [cards[e.key] for e in identified.notes[variant.name] if not e.retired]
+        anki_cards = sum(card.anki_cards for card in current)
+        retired = len(packaged) - len(current)
+        summaries.append(
+            PackageSummary(variant.name, path, len(current), anki_cards, len(decks), retired)
+        )
+    return list(zip(summaries, _write_all(jobs), strict=True))
+
+
+def _write_all(jobs: list[_PackageJob]) -> list[Staged]:
+    """Write the packages, one process each on a multi-core machine when they are large;
+    if one fails, the others' staged files are deleted."""
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    notes = sum(len(job.notes) for job in jobs)
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if (
+        workers < 2
+        or notes < PARALLEL_FROM
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        written: list[Staged] = []
+        try:
+            for job in jobs:
+                written.append(job.write())
+        except BaseException:
+            for item in written:
+                item.discard()
+            raise
+        return written
+    context = multiprocessing.get_context("fork")
+    futures: list[Future[Staged]] = []
     try:
-        for variant in variants:
-            # With shared GUIDs, the variants' notes differ in time so that Anki switches them.
-            offset = [v.name for v in config.variants].index(variant.name) if shared else 0
-            title = switchable.get("", "") or deck_title(config, variant, phrases)
-            decks = {
-                title: DeckData(
-                    title,
-                    deck_id(config.id, variant.name, ""),
-                    (descriptions or {}).get(variant.name, ""),
-                )
-            }
-            packaged = []
-            due = 0
-            for entry in identified.notes[variant.name]:
-                note, guid = entry.note, entry.guid
-                if shared:  # one note for every variant, in decks of one name (see below)
-                    note = replace(note, deck=switchable.get(note.subdeck, note.deck))
-                    base, kind = entry.base, note.kind
-                    guid = note_guid(
-                        config.id, entry.card_id, "", kind=kind, base=base, shared=True
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(job.write) for job in jobs]
+            return [future.result() for future in futures]
+    except BaseException as error:
+        for future in futures:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                future.result().discard()
+        if isinstance(error, BrokenProcessPool):
+            raise DeckgenError(
+                [
+                    WORKER_DIED.at(
+                        Location(jobs[0].path.parent),
+                        "a worker process stopped before it finished (out of memory?)",
+                        "run the build again; if it happens again, free some memory",
                     )
-                if not entry.retired:
-                    due += 1
-                    decks.setdefault(
-                        note.deck,
-                        DeckData(note.deck, deck_id(config.id, variant.name, note.subdeck)),
-                    )
-                mtime = identified.release.mtimes[(entry.key, variant.name)] + offset
-                due_or_none = 0 if entry.retired else due
-                packaged.append(PackagedNote(note, guid, mtime, due_or_none, entry.retired))
-            name = deck_title(config, variant, phrases)
-            path = out_dir / package_name(name, variant.name, version=version, switchable=shared)
-            written = stage_package(
-                path,
-                notes=packaged,
-                decks=sorted(decks.values(), key=lambda d: d.name),
-                note_type_mtimes={k: s.mtime for k, s in lock.note_types.items()},
-                media=media,
-            )
-            current = [cards[e.key] for e in identified.notes[variant.name] if not e.retired]
-            summary = PackageSummary(
-                variant.name,
-                path,
-                len(current),
-                sum(card.anki_cards for card in current),
-                len(decks),
-                len(packaged) - len(current),
-            )
-            staged.append((summary, written))
-    except BaseException:
-        for _, item in staged:
-            item.discard()
+                ]
+            ) from None
         raise
-    return staged
 
 
 def _switchable_names(
@@ -245,15 +299,19 @@ def publish(staged: Sequence[Staged]) -> list[Path]:
 def describe(
     config: DeckConfig, phrases: tuple[Phrase, ...], variants: Sequence[Variant]
 ) -> dict[str, str]:
-    """Each variant's deck description: converted like the cards, then sanitized."""
-    from deckgen.convert import converter
+    """Each variant's deck description: the deck's own text, converted like the cards'
+    (the variant's wording and quotation marks), then sanitized."""
+    from deckgen.convert import convert_description
     from deckgen.markdown import render_markdown
     from deckgen.render import render_description
     from deckgen.sanitize import sanitize_html
 
     body = render_markdown(config.description) if config.description else ""
     html = render_description(config, body)
-    return {v.name: sanitize_html(converter(v.opencc, phrases).html(html)) for v in variants}
+    return {
+        v.name: sanitize_html(convert_description(html, variant=v, phrases=phrases))
+        for v in variants
+    }
 
 
 def _in_the_way(problem: Problem) -> Problem:

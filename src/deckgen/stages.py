@@ -13,16 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deckgen import __version__
+from deckgen import __version__, highlight
 from deckgen.cache import CardCache, CardResult, card_key, environment_digest
-from deckgen.cardtext import CheckContext
+from deckgen.cardtext import CheckContext, question_key
 from deckgen.check import check_card
 from deckgen.config import load_config
 from deckgen.convert import Phrase, convert_card, engine_version, load_phrases
-from deckgen.errors import DeckgenError, Location
+from deckgen.errors import DeckgenError, Location, Problem
 from deckgen.files import WORKER_DIED, card_files
-from deckgen.model import DeckConfig
+from deckgen.lock import cloze_texts, text_hash
+from deckgen.model import Card, CardSummary, DeckConfig, Prose
 from deckgen.parse import CardFile, CardText, parse_card, read_card_file
+from deckgen.quality import PLACEHOLDER_LEFT
 from deckgen.render import render_card
 from deckgen.sanitize import sanitize_note
 
@@ -47,7 +49,8 @@ def process_card(text: CardText, job: Job) -> CardResult:
     card, problems = parse_card(text, deck_dir=job.deck_dir, sources=frozenset(config.sources))
     if card is None:
         return CardResult(None, problems)
-    problems += check_card(card, CheckContext(job.phrases), deck_allow=config.allow)
+    problems += check_card(card, CheckContext.of(config, job.phrases), deck_allow=config.allow)
+    summary = summarize(card, problems)
     rendered = render_card(card, config)
     try:
         notes = tuple(
@@ -58,8 +61,39 @@ def process_card(text: CardText, job: Job) -> CardResult:
             for variant in config.variants
         )
     except DeckgenError as error:
-        return CardResult(card, problems + tuple(error.problems))
-    return CardResult(card, problems, notes)
+        return CardResult(summary, problems + tuple(error.problems))
+    from deckgen.package import note_guid
+
+    guids = tuple(
+        note_guid(config.id, card.id, note.variant, kind=card.kind, base=card.kind)
+        for note in notes
+    )
+    return CardResult(summary, problems, notes, guids)
+
+
+def summarize(card: Card, problems: Sequence[Problem]) -> CardSummary:
+    """What the deck stages need of a parsed card (the card itself is not kept)."""
+    return CardSummary(
+        id=card.id,
+        kind=card.kind,
+        subdeck=card.subdeck,
+        location=card.location,
+        answer_location=card.answer.location,
+        allow=card.allow,
+        text_hash=text_hash(card),
+        question=card.question.text.strip(),
+        question_key=question_key(card),
+        clozes=cloze_texts(card),
+        cloze_numbers=card.cloze_numbers,
+        quotes=tuple(Prose(quote.location, quote.text, True) for quote in card.quotes),
+        prose=tuple(
+            Prose(Location(part.location.path, run.line), run.text, part in card.quotes)
+            for part in card.parts
+            for run in part.lines
+        ),
+        media=tuple((image.media, image.path) for image in card.images),
+        placeholder=any(p.code == PLACEHOLDER_LEFT.code for p in problems),
+    )
 
 
 @dataclass(frozen=True)
@@ -90,6 +124,7 @@ def _environment(deck: Deck) -> str:
         [
             __version__,
             engine_version(),
+            highlight.engine_version(),
             deck.config.raw,
             str(deck.folder.resolve()),
             *(f"{p.simplified}\t{p.traditional}" for p in deck.phrases),
@@ -104,16 +139,19 @@ def process_deck(
     (in parallel when there are many); with ``save``, the cache is updated."""
     texts = deck.texts
     cache = CardCache(cache_dir or deck.folder, deck.config.id, _environment(deck))
-    if cache_dir is not None:
-        cache.load()
     keys = [card_key(text) for text in texts]
-    results: list[CardResult | None] = [cache.get(key) for key in keys]
+    groups = [str(text.path) for text in texts]
+    results: list[CardResult | None] = (
+        [cache.get(key, group) for key, group in zip(keys, groups, strict=True)]
+        if cache_dir is not None
+        else [None] * len(texts)
+    )
     missing = [index for index, result in enumerate(results) if result is None]
     job = Job(deck.folder, deck.config, deck.phrases)
     computed = _compute([texts[i] for i in missing], job, track)
     for index, result in zip(missing, computed, strict=True):
         results[index] = result
-        cache.put(keys[index], result)
+        cache.put(keys[index], groups[index], result)
     if cache_dir is not None and save:
         cache.save()
     return [result for result in results if result is not None]
