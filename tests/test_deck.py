@@ -113,6 +113,8 @@ def test_each_package_describes_the_deck(packages: dict[str, Path], variant: str
     text = descriptions[0]
     assert AUTHOR[variant] in text and "2.0.0" in text and "tag:deckgen::retired" in text
     assert ("禁止转载" if variant == "zh-Hans" else "禁止轉載") in text
+    if variant == "zh-Hant":  # the deck's own text in Taiwan wording, as the cards' notes
+        assert "搜尋" in text and "原創發佈於" in text and "這條聲明" in text
 
 
 def test_both_scripts_coexist_in_one_collection(
