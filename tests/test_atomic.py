@@ -32,9 +32,18 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.apkg"))}
 
 
+@pytest.fixture(params=["one process", "a process per package"])
+def writers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Packages written one after the other, or in parallel (forked processes: the
+    failures injected here are inherited by them)."""
+    if request.param != "one process":
+        monkeypatch.setattr(publish, "PARALLEL_FROM", 0)
+    return str(request.param)
+
+
 @pytest.fixture
 def previous(
-    sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writers: str
 ) -> dict[str, bytes]:
     """A good build in tmp_path/out, then an edit so that the next build differs."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
@@ -128,6 +137,42 @@ def test_failure_in_second_variant_keeps_every_package_whole(
             assert archive.testzip() is None
             assert {"collection.anki2", "media"} <= set(archive.namelist())
     assert (sample_deck / "deck.lock.json").read_bytes() == previous["lock"]
+
+
+def test_a_package_writer_that_dies_is_reported_and_nothing_is_replaced(
+    sample_deck: Path, tmp_path: Path, previous: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed while it writes (out of memory): a clean error, no trace."""
+    real_write = package.stage_package
+
+    def write(path: Path, **kwargs: object) -> Staged:
+        if path.name == HANT and os.getpid() != parent:
+            os._exit(9)  # as the kernel's out-of-memory killer would stop it
+        return real_write(path, **kwargs)  # type: ignore[arg-type]
+
+    parent = os.getpid()
+    monkeypatch.setattr(publish, "stage_package", write)
+    monkeypatch.setattr(publish, "PARALLEL_FROM", 0)
+    result = _build(sample_deck, tmp_path / "out")
+
+    assert result.exit_code == 1, result.output
+    assert "a worker process stopped before it finished" in result.output
+    assert "[DG051]" in result.output and "Traceback" not in result.output
+    assert _files(tmp_path / "out") == {k: v for k, v in previous.items() if k != "lock"}
+    assert (sample_deck / "deck.lock.json").read_bytes() == previous["lock"]
+
+
+def test_packages_written_in_parallel_are_the_same_bytes(
+    sample_deck: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    lock = sample_deck / "deck.lock.json"
+    assert not lock.exists()
+    assert _build(sample_deck, tmp_path / "serial").exit_code == 0
+    lock.unlink()  # the second build starts where the first did
+    monkeypatch.setattr(publish, "PARALLEL_FROM", 0)
+    assert _build(sample_deck, tmp_path / "parallel").exit_code == 0
+    assert _files(tmp_path / "parallel") == _files(tmp_path / "serial")
 
 
 def test_successful_rebuild_replaces_packages(

@@ -53,9 +53,9 @@ def test_quotes_are_short_and_the_article_is_not_reprinted(article: Path) -> Non
     cards = check(CARDS).cards
     text = "".join(article.read_text("utf-8").split())
     covered = [False] * len(text)
-    for quote in (q for card in cards for q in card.quotes):
+    for card, quote in ((c, q) for c in cards for q in c.quotes):
         quoted = "".join(quote.text.split())
-        assert len(quoted) <= 45, quote.location
+        assert len(quoted) <= 45, card.at(quote)
         start = text.find(quoted)
         covered[start : start + len(quoted)] = [True] * len(quoted)
     runs = "".join("x" if c else " " for c in covered).split()

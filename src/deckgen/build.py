@@ -3,9 +3,12 @@ deck rules → identity → package → publish."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import gc
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from deckgen.cache import CardResult
 from deckgen.cardtext import CheckContext
@@ -32,6 +35,26 @@ from deckgen.recover import note_keys, recover
 from deckgen.stages import Deck, Track, process_deck, read_deck
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
+_Stage = TypeVar("_Stage", bound=Callable[..., object])
+
+
+def _cycles_collected_after(stage: _Stage) -> _Stage:
+    """Run ``stage`` with Python's cycle collector paused. It rescans every live object
+    each time enough new ones pile up, and a build's live objects are every card's
+    results: 1.3 s of a 3.5 s one-card rebuild at 10,000 cards. The stages make few
+    cycles (the peak memory is the same), and what they make is collected afterwards."""
+
+    @functools.wraps(stage)
+    def paused(*args: Any, **kwargs: Any) -> object:
+        if not gc.isenabled():  # nested, or the caller's choice
+            return stage(*args, **kwargs)
+        gc.disable()
+        try:
+            return stage(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return cast(_Stage, paused)
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,7 @@ class Checked:
         return [result.summary for result in self.results if result.summary is not None]
 
 
+@_cycles_collected_after
 def check(
     deck_dir: Path,
     *,
@@ -115,6 +139,7 @@ def check(
     return Checked(deck, results, lock, planned, silence(problems, deck.config))
 
 
+@_cycles_collected_after
 def pending_changes(checked: Checked) -> list[Problem]:
     """DG301: how many notes the next build records as new or changed, per variant."""
     if any(p.severity is ERROR for p in checked.problems):
@@ -209,6 +234,7 @@ def _legacy_hashes(lock: Lock, deck: Deck) -> dict[str, str]:
     return legacy_hashes(deck.config, [card for card in parsed if card is not None])
 
 
+@_cycles_collected_after
 def build(
     deck_dir: Path,
     *,

@@ -24,10 +24,10 @@ from deckgen.model import CardSummary, Note
 from deckgen.parse import CardText, media_name
 
 CACHE_DIR = ".deckgen-cache"
-FORMAT = 1
+FORMAT = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CardResult:
     """Everything the stages made of one card: what check and build need, per card."""
 
@@ -39,9 +39,11 @@ class CardResult:
     guids: tuple[str, ...] = ()
     """Each note's GUID while the card keeps the kind it first shipped with (the usual
     case; package.note_guid): made once, with the card's other results."""
+    hashes: tuple[str, ...] = ()
+    """Each note's hash (lock.note_hash) with that GUID."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     result: CardResult
     images: tuple[tuple[str, int, int, str], ...] = ()

@@ -47,7 +47,7 @@ def printable_path(path: Path) -> str:
     return brief(path, limit=4096)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """Where a problem or a card is: a file and a 1-based line (0 = the whole file)."""
 
@@ -64,7 +64,7 @@ class Location:
         return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the input, said so that a contributor can fix it."""
 

@@ -137,17 +137,26 @@ def note_hash(note: Note, guid: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def released_from(card: CardSummary, base: Kind | None) -> Released:
-    """A card's identity as this build would release it (its notes' stamps still empty)."""
+def released_from(
+    card: CardSummary, base: Kind | None, notes: dict[str, Stamp] | None = None
+) -> Released:
+    """A card's identity as this build would release it, with its notes' stamps so far."""
     return Released(
         kind=card.kind,
         deck=card.subdeck,
         text=card.text_hash,
         question=card.question,
-        notes={},
+        notes={} if notes is None else notes,
         clozes=card.clozes,
         base=base if base is not None and base is not card.kind else None,
     )
+
+
+def _with_notes(item: Released, notes: dict[str, Stamp]) -> Released:
+    """``item`` with other stamps (dataclasses.replace, without its cost per card)."""
+    if type(item) is not Released:
+        return dataclasses.replace(item, notes=notes)
+    return Released(item.kind, item.deck, item.text, item.question, notes, item.clozes, item.base)
 
 
 def cloze_texts(card: Card) -> tuple[str, ...]:
@@ -440,7 +449,7 @@ def plan(
                 back = retired.pop(retired_key(card.id, card.kind), None)
                 item = dataclasses.replace(item, notes=back.notes if back else {})
             else:
-                item = dataclasses.replace(item, notes=before.notes)
+                item = _with_notes(item, before.notes)
                 problems += _renumbered(card, before)
             if before.deck != card.subdeck:
                 moves.setdefault((before.deck, card.subdeck), []).append(card)
@@ -626,7 +635,7 @@ def release(
             stamp = next_time(notes.get(variant, item.notes.get("*")), hashes[(key, variant)], now)
             notes[variant] = stamp
             mtimes[(key, variant)] = stamp.mtime
-        return dataclasses.replace(item, notes=notes)
+        return _with_notes(item, notes)
 
     lock = Lock(
         title=title,

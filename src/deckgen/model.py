@@ -134,17 +134,17 @@ class Card:
         return 2 if self.kind is Kind.REVERSED else 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prose:
-    """A run of a card's prose (code left out) and where it is."""
+    """A run of a card's prose (code left out) and its line in the card's file."""
 
-    location: Location
+    line: int
     text: str
     quoted: bool
     """Part of a quote (the author's words), not the deck's own text."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CardSummary:
     """What the deck stages need of a card once its own stages have run: who it is, what
     learners would recognise it by, what the deck-wide rules compare, its media.
@@ -179,6 +179,10 @@ class CardSummary:
     placeholder: bool = False
     """Placeholder text is left (DG100): the card is not written yet."""
 
+    def at(self, prose: Prose) -> Location:
+        """Where a run of the card's prose is."""
+        return Location(self.location.path, prose.line)
+
     @property
     def anki_cards(self) -> int:
         """How many Anki cards the note makes."""
@@ -200,7 +204,7 @@ class RenderedCard:
     subdeck: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """One card as one variant's Anki note: what learners receive, before identity."""
 

@@ -7,6 +7,10 @@ same packages. What was already replaced is reported with the failure.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -69,9 +73,8 @@ def identify(
     notes: dict[str, list[Identity]] = {v.name: [] for v in variants}
     hashes: dict[tuple[str, str], str] = {}
 
-    def add(key: str, card_id: str, note: Note, base: Kind, retired: bool, guid: str = "") -> None:
-        if not guid:
-            guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
+    def add(key: str, card_id: str, note: Note, base: Kind, retired: bool) -> None:
+        guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
         notes[note.variant].append(Identity(key, card_id, note, guid, base, retired))
         hashes[(key, note.variant)] = note_hash(note, guid)
 
@@ -80,10 +83,16 @@ def identify(
             continue
         card_id = result.summary.id
         item = planned.cards[card_id]
-        made = result.guids if item.guid_kind is result.summary.kind else ()
+        as_made = item.guid_kind is result.summary.kind  # the GUIDs and hashes made with it
         for index, note in enumerate(result.notes):
-            if note.variant in chosen:
-                add(card_id, card_id, note, item.guid_kind, False, made[index] if made else "")
+            if note.variant not in chosen:
+                continue
+            if not as_made:
+                add(card_id, card_id, note, item.guid_kind, False)
+                continue
+            guid, base = result.guids[index], item.guid_kind
+            notes[note.variant].append(Identity(card_id, card_id, note, guid, base, False))
+            hashes[(card_id, note.variant)] = result.hashes[index]
     for key, entry in sorted(planned.retired.items()):
         if not entry.notes:  # an id from a format-1 lock: kept taken, nothing to write
             continue
@@ -203,49 +212,94 @@ def stage_packages(
 
 
 def _write_all(jobs: list[_PackageJob]) -> list[Staged]:
-    """Write the packages, one process each on a multi-core machine when they are large;
-    if one fails, the others' staged files are deleted."""
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
+    """Write the packages: on a multi-core machine, when they are large, every package
+    but the first in a forked process of its own (which inherits its notes: nothing is
+    copied to it) while this process writes the first. If one fails, the others' staged
+    files are deleted."""
     notes = sum(len(job.notes) for job in jobs)
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if (
-        workers < 2
-        or notes < PARALLEL_FROM
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        written: list[Staged] = []
-        try:
-            for job in jobs:
-                written.append(job.write())
-        except BaseException:
-            for item in written:
-                item.discard()
-            raise
-        return written
-    context = multiprocessing.get_context("fork")
-    futures: list[Future[Staged]] = []
+    parallel = (
+        len(jobs) > 1
+        and notes >= PARALLEL_FROM
+        and (os.cpu_count() or 1) > 1
+        and hasattr(os, "fork")
+    )
+    children = [_Child.start(job) for job in jobs[1:]] if parallel else []
+    written: list[Staged] = []
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [pool.submit(job.write) for job in jobs]
-            return [future.result() for future in futures]
-    except BaseException as error:
-        for future in futures:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                future.result().discard()
-        if isinstance(error, BrokenProcessPool):
+        written.append(jobs[0].write())
+        for job in jobs[1:] if not parallel else []:
+            written.append(job.write())
+        for child in children:
+            written.append(child.result())
+    except BaseException:
+        for item in written:
+            item.discard()
+        for child in children:
+            child.stop()
+        raise
+    return written
+
+
+@dataclass(frozen=True)
+class _Child:
+    """A forked process writing one package; it sends back the staged file or the problems."""
+
+    job: _PackageJob
+    process: multiprocessing.process.BaseProcess
+    reply: multiprocessing.connection.Connection
+
+    @classmethod
+    def start(cls, job: _PackageJob) -> _Child:
+        receiving, sending = multiprocessing.get_context("fork").Pipe(duplex=False)
+        process = multiprocessing.get_context("fork").Process(
+            target=_write_and_reply, args=(job, sending), daemon=True
+        )
+        process.start()
+        sending.close()
+        return cls(job, process, receiving)
+
+    def result(self) -> Staged:
+        try:
+            outcome: Staged | list[Problem] = self.reply.recv()
+        except EOFError:  # it died without a word: killed, or out of memory
+            self.process.join()
             raise DeckgenError(
                 [
                     WORKER_DIED.at(
-                        Location(jobs[0].path.parent),
+                        Location(self.job.path.parent),
                         "a worker process stopped before it finished (out of memory?)",
                         "run the build again; if it happens again, free some memory",
                     )
                 ]
             ) from None
-        raise
+        self.process.join()
+        if isinstance(outcome, Staged):
+            return outcome
+        if isinstance(outcome, Exception):
+            raise outcome
+        raise DeckgenError(outcome)
+
+    def stop(self) -> None:
+        """Wait for it (a package takes under a second) and delete what it wrote: after an
+        error here, or Ctrl-C, which reaches it too (its own writing() then cleans up)."""
+        with contextlib.suppress(EOFError, OSError, KeyboardInterrupt):
+            outcome = self.reply.recv()
+            if isinstance(outcome, Staged):
+                outcome.discard()
+        self.process.join()
+
+
+def _write_and_reply(job: _PackageJob, reply: multiprocessing.connection.Connection) -> None:
+    try:
+        reply.send(job.write())
+    except DeckgenError as error:
+        reply.send(list(error.problems))
+    except Exception as error:  # a bug: the parent raises it as its own
+        reply.send(RuntimeError(f"writing {job.path.name}: {error!r}"))
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent says so
+        pass
+    finally:
+        reply.close()
 
 
 def _switchable_names(

@@ -21,7 +21,7 @@ from deckgen.config import load_config
 from deckgen.convert import Phrase, convert_card, engine_version, load_phrases
 from deckgen.errors import DeckgenError, Location, Problem
 from deckgen.files import WORKER_DIED, card_files
-from deckgen.lock import cloze_texts, text_hash
+from deckgen.lock import cloze_texts, note_hash, text_hash
 from deckgen.model import Card, CardSummary, DeckConfig, Prose
 from deckgen.parse import CardFile, CardText, parse_card, read_card_file
 from deckgen.quality import PLACEHOLDER_LEFT
@@ -68,7 +68,8 @@ def process_card(text: CardText, job: Job) -> CardResult:
         note_guid(config.id, card.id, note.variant, kind=card.kind, base=card.kind)
         for note in notes
     )
-    return CardResult(summary, problems, notes, guids)
+    hashes = tuple(note_hash(note, guid) for note, guid in zip(notes, guids, strict=True))
+    return CardResult(summary, problems, notes, guids, hashes)
 
 
 def summarize(card: Card, problems: Sequence[Problem]) -> CardSummary:
@@ -85,11 +86,12 @@ def summarize(card: Card, problems: Sequence[Problem]) -> CardSummary:
         question_key=question_key(card),
         clozes=cloze_texts(card),
         cloze_numbers=card.cloze_numbers,
-        quotes=tuple(Prose(quote.location, quote.text, True) for quote in card.quotes),
+        quotes=tuple(Prose(quote.location.line, quote.text, True) for quote in card.quotes),
         prose=tuple(
-            Prose(Location(part.location.path, run.line), run.text, part in card.quotes)
+            Prose(run.line, run.text, part in card.quotes)
             for part in card.parts
             for run in part.lines
+            if run.text
         ),
         media=tuple((image.media, image.path) for image in card.images),
         placeholder=any(p.code == PLACEHOLDER_LEFT.code for p in problems),

@@ -38,7 +38,7 @@ def quotes_verbatim(cards: Sequence[CardSummary], context: CheckContext) -> Iter
                     else ""
                 )
                 yield NOT_VERBATIM.at(
-                    quote.location,
+                    card.at(quote),
                     f"quote not found verbatim in {names}{where}",
                     "copy the sentence exactly, punctuation included (the article "
                     "uses half-width , ? :); quote one contiguous passage per '>' block",
@@ -268,7 +268,7 @@ def one_form(cards: Sequence[CardSummary], context: CheckContext) -> Iterator[Pr
                 continue
             entries = tuple(sorted(phrase_table(config, context.phrases).items()))
             lines = [
-                (prose.location, mirror(config, entries).aligned(prose.text))
+                (card.at(prose), mirror(config, entries).aligned(prose.text))
                 for card in cards
                 for prose in card.prose
                 if prose.quoted in quoted
