@@ -9,6 +9,7 @@ in a test; markdown-it's tokens never leave the parsing of one card.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
@@ -273,6 +274,7 @@ class DeckConfig:
         return self.path.parent
 
 
+@functools.lru_cache(maxsize=4096)  # a deck's few tags and names, on every card
 def is_tag(text: str) -> bool:
     """A word Anki keeps as one tag and shows safely: no spaces, no '<' or '>' (Anki
     inserts {{Tags}} into the card as raw HTML), nothing unprintable."""
@@ -288,6 +290,7 @@ MAX_NAME = 80
 names have at most 255 bytes."""
 
 
+@functools.lru_cache(maxsize=4096)
 def name_problem(text: str) -> str:
     """Why a title, subdeck or tag would mislead a reader, Anki or a file system; "" if fine."""
     if any(not c.isprintable() or unicodedata.category(c) in ("Cf", "Cs") for c in text):
