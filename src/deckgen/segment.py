@@ -192,12 +192,18 @@ class _Group:
         return max(hits, key=lambda m: m.length, default=None)  # max keeps the first
 
 
+@functools.cache
+def _file_leaf(file: str) -> _Leaf:
+    """One of OpenCC's dictionaries, read once however many configs use it."""
+    name = Path(file).stem
+    return _Leaf({key: (values, name) for key, values in read_dict(Path(file)).items()})
+
+
 def _build(node: dict[str, Any]) -> _Leaf | _Group:
     if node["type"] == OURS:
         return _Leaf({k: ((v,), OURS) for k, v in node["table"].items()})
     if node["type"] != "group":
-        path = Path(node["file"])
-        return _Leaf({k: (v, path.stem) for k, v in read_dict(path).items()})
+        return _file_leaf(node["file"])
     children = [_build(child) for child in node["dicts"]]
     union = node.get("match_policy") == "union"
     if union and all(isinstance(c, _Leaf) for c in children):
