@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from deckgen.cardfile import CardText
 from deckgen.convert import Converter, load_phrases
 from deckgen.markdown import markdown_parser, render_html
-from deckgen.parse import CardText, parse_card
+from deckgen.parse import parse_card
 from deckgen.sanitize import sanitize_html
 
 SAMPLE_HANS = "样例卡组.zh-Hans.apkg"

@@ -35,13 +35,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_sanitize import unsafe
 
+from deckgen.cardfile import read_card_file
 from deckgen.cardtext import CheckContext
 from deckgen.check import check_deck
 from deckgen.config import load_config
 from deckgen.convert import Converter, load_phrases, read_phrases
 from deckgen.errors import DeckgenError, Problem
 from deckgen.model import PROTECT_CLOSE, PROTECT_OPEN, Card, Kind
-from deckgen.parse import CARD_ID, parse_card, read_card_file
+from deckgen.parse import CARD_ID, parse_card
 from deckgen.stages import Job, process_card
 
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}

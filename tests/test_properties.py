@@ -21,11 +21,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from deckgen.cardfile import CardText
 from deckgen.cardtext import CheckContext
 from deckgen.check import check_card
 from deckgen.convert import Converter, Phrase, load_phrases, read_phrases
 from deckgen.errors import DeckgenError
-from deckgen.parse import CardText, parse_card
+from deckgen.parse import parse_card
 from deckgen.sanitize import sanitize_html
 
 _COMMON = {

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import AnkiCollection
-from helpers import render_markdown
+from helpers import SAMPLE_HANT, render_markdown
 
+from deckgen.cardfile import read_card_file
 from deckgen.cli import cli
-from deckgen.parse import parse_card, read_card_file
+from deckgen.parse import parse_card
 from deckgen.sanitize import ATTRIBUTES as _ATTRIBUTES
 from deckgen.sanitize import TAGS as _TAGS
 from deckgen.sanitize import sanitize_html as sanitize
@@ -142,7 +143,7 @@ def test_anki_cards_carry_no_markup_from_deck_text(
     (sample_deck / "03-hostile.md").write_text(HOSTILE_CARDS, "utf-8")
     result = CliRunner().invoke(cli, ["build", str(sample_deck), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    anki.import_package(tmp_path / "out" / "樣例卡組.zh-Hant.apkg")
+    anki.import_package(tmp_path / "out" / SAMPLE_HANT)
 
     for card_id in ("sample-result", "hostile-basic", "hostile-cloze"):
         card = anki.card_by_id_field(card_id)

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deckgen.cardfile import CardText
 from deckgen.errors import Problem
 from deckgen.files import write_atomically
 from deckgen.model import CardSummary, Note
-from deckgen.parse import CardText, media_name
+from deckgen.parse import media_name
 
 CACHE_DIR = ".deckgen-cache"
 FORMAT = 3
@@ -40,7 +41,7 @@ class CardResult:
     """Each note's GUID while the card keeps the kind it first shipped with (the usual
     case; package.note_guid): made once, with the card's other results."""
     hashes: tuple[str, ...] = ()
-    """Each note's hash (lock.note_hash) with that GUID."""
+    """Each note's hash (lifecycle.note_hash) with that GUID."""
 
 
 @dataclass(frozen=True, slots=True)

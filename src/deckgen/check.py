@@ -13,7 +13,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from deckgen import config, convert, files, frontmatter, lock, parse, quality, sanitize, textrules
+from deckgen import (
+    cardfile,
+    config,
+    convert,
+    files,
+    frontmatter,
+    lifecycle,
+    parse,
+    quality,
+    sanitize,
+    textrules,
+)
 from deckgen.cardtext import CheckContext
 from deckgen.errors import Location, Problem, Rule, Severity, shown
 from deckgen.model import Card, CardSummary, DeckConfig
@@ -73,6 +84,7 @@ RULES: tuple[Rule, ...] = (
     *files.RULES,
     *config.RULES,
     *frontmatter.RULES,
+    *cardfile.RULES,
     *parse.RULES,
     *convert.RULES,
     *sanitize.RULES,
@@ -80,7 +92,7 @@ RULES: tuple[Rule, ...] = (
     *CARD_RULES,
     *DECK_RULES,
     UNKNOWN_CODE,
-    *lock.RULES,
+    *lifecycle.RULES,
     COPIED_DECK_ID,
 )
 """Every rule check and build report (``new``, ``ids``, ``init``, ``release`` and ``preview``

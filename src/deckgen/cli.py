@@ -116,7 +116,7 @@ def build(
       deckgen build
       deckgen build cards --out dist --variant zh-Hant
     """
-    from deckgen.outputs import build_if_changed
+    from deckgen.rebuild import build_if_changed
 
     result = build_if_changed(
         deck_dir,

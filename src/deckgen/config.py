@@ -263,7 +263,7 @@ def _check_titles_and_phrases(reader: _Reader, config: DeckConfig, deck_dir: Pat
 
 
 def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Variant, ...]:
-    from deckgen.convert import target_script
+    from deckgen.segment import target_script
 
     script = str(deck.get("script")) if deck.get("script") in SCRIPTS else "zh-Hans"
 
@@ -327,7 +327,7 @@ def _read_variants(reader: _Reader, data: Any, deck: dict[str, Any]) -> tuple[Va
 
 def _check_opencc(reader: _Reader, variant: str, key: str, config: str, script: str) -> None:
     """An OpenCC config that reads the deck's script and writes the variant's."""
-    from deckgen.convert import known_configs, target_script
+    from deckgen.segment import known_configs, target_script
 
     within = f"variants.{variant}"
     if config != "none" and config not in known_configs(script):

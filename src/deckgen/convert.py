@@ -37,7 +37,7 @@ from deckgen.model import (
     RenderedCard,
     Variant,
 )
-from deckgen.segment import OURS, chained_spec, from_simplified, share_dir, to_simplified
+from deckgen.segment import OURS, chained_spec, from_simplified, to_simplified
 
 BAD_PHRASE = Rule("DG020", Severity.ERROR, "phrase dictionary entry is malformed")
 RULES = (BAD_PHRASE,)
@@ -75,27 +75,6 @@ def engine_version() -> str:
 
 def _data_file(name: str) -> Path:
     return Path(str(resources.files("deckgen") / "data" / name))
-
-
-def _opencc_share_dir() -> Path:
-    return share_dir()
-
-
-@functools.lru_cache(maxsize=2)
-def known_configs(script: str = "zh-Hans") -> list[str]:
-    """OpenCC configs that read text in ``script``: s2t, s2tw, ... for zh-Hans; t2s,
-    tw2s, t2tw, ... for zh-Hant (not t2jp: Japanese is not a variant)."""
-    names = sorted(p.stem for p in _opencc_share_dir().glob("*.json"))
-    if script == "zh-Hans":
-        return [n for n in names if from_simplified(n)]
-    return [n for n in names if n.split("2")[0] in ("t", "tw", "hk") and n != "t2jp"]
-
-
-def target_script(config: str, script: str) -> str:
-    """The script ``config`` writes when the cards are in ``script`` ("none" keeps it)."""
-    if config == "none":
-        return script
-    return "zh-Hans" if to_simplified(config) else "zh-Hant"
 
 
 def _entry_problem(left: str, right: str, script: str) -> str:

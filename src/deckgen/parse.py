@@ -1,11 +1,8 @@
-"""Card files → one ``CardText`` per card → ``Card``s (plain data); every problem names file:line.
+"""One card's Markdown (a ``CardText``, cut from its file by deckgen.cardfile) → a ``Card``
+(plain data); every problem names file:line.
 
-A file is cut into cards by its lines, before Markdown sees it: a card starts
-at a ``## `` heading (with its ``{#id}`` line above) and ends where the next
-``#`` or ``##`` heading starts. Nothing a card leaves open (a code fence, a
-``::: note``) can swallow the cards after it; it is an error at its opening
-line. Each card is then parsed on its own with markdown-it, which is what lets
-the build cache and parallelise per card.
+Each card is parsed on its own with markdown-it, which is what lets the build
+cache and parallelise per card; the tokens do not outlive this module.
 """
 
 from __future__ import annotations
@@ -14,22 +11,20 @@ import difflib
 import hashlib
 import re
 import urllib.parse
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deckgen.cardfile import MAX_PROBLEMS_PER_FILE, CardText
 from deckgen.cloze import malformed
 from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, brief, shown
-from deckgen.files import check_name, exists, is_inside, read_bytes, read_text, resolved
-from deckgen.frontmatter import BAD_TAGS, read_front_matter, split_front_matter
+from deckgen.files import exists, is_inside, read_bytes, resolved
+from deckgen.frontmatter import BAD_TAGS
 from deckgen.latex import CLOZE_OPENER, MathCloze, split_clozes, unbalanced, without_clozes
 from deckgen.markdown import OPEN_DOLLARS
 from deckgen.model import (
     BRACE,
-    RESERVED,
     Card,
-    CardSummary,
     Cloze,
     Image,
     Kind,
@@ -42,20 +37,16 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 ERROR = Severity.ERROR
-RESERVED_CHARACTER = Rule("DG003", ERROR, "private-use character that deckgen uses internally")
-NO_CARDS = Rule("DG004", ERROR, "no cards in a file, or no card files in the deck")
 NO_ID = Rule("DG005", ERROR, "card has no id")
 BAD_ID = Rule("DG006", ERROR, "card id has forbidden characters")
 UNKNOWN_ATTRIBUTE = Rule("DG007", ERROR, "unknown card or quote attribute")
 UNKNOWN_KIND = Rule("DG008", ERROR, "unknown card kind")
 EMPTY = Rule("DG009", ERROR, "empty question or answer")
-DUPLICATE_ID = Rule("DG011", ERROR, "duplicate card id")
 TWO_NOTES = Rule("DG014", ERROR, "card has more than one note")
 RAW_HTML = Rule("DG030", ERROR, "raw HTML in a card")
 BAD_LINK = Rule("DG031", ERROR, "link with a scheme other than http, https, mailto")
 BAD_IMAGE_PATH = Rule("DG032", ERROR, "image path is absolute, outside the deck, or unreadable")
 NO_IMAGE = Rule("DG033", ERROR, "image not found")
-CONFLICT_MARKER = Rule("DG034", ERROR, "git conflict marker")
 LEFT_OPEN = Rule("DG035", ERROR, "code fence or note left open past the card's end")
 UNDERLINED_HEADING = Rule("DG036", ERROR, "heading underlined with --- or === inside a card")
 UNKNOWN_SOURCE = Rule("DG037", ERROR, "quote names a source deck.toml does not have")
@@ -67,150 +58,16 @@ UNKNOWN_LANGUAGE = Rule(
     "DG130", Severity.WARNING, "fenced code in a language the highlighter does not know"
 )
 RULES = (
-    RESERVED_CHARACTER, NO_CARDS, NO_ID, BAD_ID, UNKNOWN_ATTRIBUTE, UNKNOWN_KIND, EMPTY,
-    DUPLICATE_ID, TWO_NOTES, RAW_HTML, BAD_LINK, BAD_IMAGE_PATH, NO_IMAGE, CONFLICT_MARKER,
-    LEFT_OPEN, UNDERLINED_HEADING, UNKNOWN_SOURCE, MALFORMED_CLOZE, MISPLACED_CLOZE, NO_DELETION,
-    UNBALANCED_MATH, UNKNOWN_LANGUAGE,
+    NO_ID, BAD_ID, UNKNOWN_ATTRIBUTE, UNKNOWN_KIND, EMPTY, TWO_NOTES, RAW_HTML, BAD_LINK,
+    BAD_IMAGE_PATH, NO_IMAGE, LEFT_OPEN, UNDERLINED_HEADING, UNKNOWN_SOURCE, MALFORMED_CLOZE,
+    MISPLACED_CLOZE, NO_DELETION, UNBALANCED_MATH, UNKNOWN_LANGUAGE,
 )  # fmt: skip
 _MATH = ("math_inline", "math_inline_double", "math_block")
 
 CARD_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CARD_ATTRS = ("id", "class", "tags", "allow")
 _LINK_SCHEMES = ("http:", "https:", "mailto:")
-_HEADING = re.compile(r"^ {0,3}(#{1,2})(?:[ \t]|$)")
-_ATTRS_LINE = re.compile(r"^ {0,3}\{[^{}]*\}[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_RESERVED = re.compile("[" + "".join(sorted(RESERVED)) + "]")
-_CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: .*)?$|^={7}$", re.M)
-MAX_PROBLEMS_PER_FILE = 50
 IMAGE_BYTES = 16 * 2**20
-
-
-@dataclass(frozen=True)
-class CardText:
-    """One card's Markdown as cut from its file, with what else shapes it: the unit that
-    is parsed, cached and sent to worker processes."""
-
-    path: Path
-    line: int
-    """The file line of the card's first line (its attributes line, or its heading)."""
-    text: str
-    subdeck: str
-    tags: tuple[str, ...]
-    """The file's tags (front matter)."""
-
-
-@dataclass(frozen=True)
-class CardFile:
-    """A card file cut into cards, and what is wrong with the file as a whole."""
-
-    path: Path
-    cards: tuple[CardText, ...]
-    problems: tuple[Problem, ...]
-
-
-def read_card_file(path: Path, *, deck_dir: Path) -> CardFile:
-    """Read one card file and cut it into cards; problems of the file itself are kept."""
-    try:
-        check_name(path)
-        text = read_text(path, inside=deck_dir, what="card file")
-    except DeckgenError as error:
-        return CardFile(path, (), tuple(error.problems))
-    lines = text.split("\n")
-    problems = [*_conflict_markers(path, text), *_reserved_characters(path, text)]
-    if problems:
-        return CardFile(path, (), tuple(problems[:MAX_PROBLEMS_PER_FILE]))
-    front = split_front_matter(lines)
-    matter = read_front_matter(path, lines[:front]) if front else None
-    problems += matter.problems if matter else ()
-    subdeck, tags = (matter.subdeck, matter.tags) if matter else ("", ())
-    cards = tuple(
-        CardText(path, start + 1, "\n".join(lines[start:end]), subdeck, tags)
-        for start, end in _card_ranges(lines, front)
-    )
-    if not cards and not problems:
-        problems.append(
-            NO_CARDS.at_line(
-                path,
-                1,
-                "no cards in this file",
-                "a card is a '## question' heading with '{#card-id}' on the line "
-                "above it; see docs/card-format.md",
-            )
-        )
-    return CardFile(path, cards, tuple(problems))
-
-
-def _conflict_markers(path: Path, text: str) -> Iterator[Problem]:
-    for found in _CONFLICT.finditer(text):
-        yield CONFLICT_MARKER.at_line(
-            path,
-            text.count("\n", 0, found.start()) + 1,
-            f"git conflict marker {shown(found[0][:7])}: a merge left this file unresolved",
-            "keep one side of the conflict and delete the <<<<<<<, ======= and >>>>>>> lines",
-        )
-
-
-def _reserved_characters(path: Path, text: str) -> Iterator[Problem]:
-    if found := _RESERVED.search(text):
-        yield RESERVED_CHARACTER.at_line(
-            path,
-            text.count("\n", 0, found.start()) + 1,
-            f"private-use character U+{ord(found[0]):04X} in the text",
-            "delete it; deckgen uses U+E000 to U+E003 internally",
-        )
-
-
-def _card_ranges(lines: list[str], start: int) -> Iterator[tuple[int, int]]:
-    """(first, end) line indexes of each card: from its attributes line (or its ``##``
-    heading) to where the next ``#`` or ``##`` heading starts.
-
-    Inside a code fence, ``# comment`` and ``## x`` are code, except a ``##`` line
-    right under a ``{#id}`` line: that is the next card, and the fence that would
-    swallow it is reported as left open where it starts.
-    """
-    boundaries: list[tuple[int, bool]] = []  # (first line, starts a card)
-    fence = ""
-    for index in _marked_lines(lines, start):
-        line = lines[index]
-        heading = _HEADING.match(line)
-        first = _attributes_above(lines, index, start) if heading else index
-        if fence and not (heading and heading[1] == "##" and first != index):
-            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
-                fence = ""
-            continue
-        if heading:
-            fence = ""
-            is_card = heading[1] == "##"
-            boundaries.append((first if is_card else index, is_card))
-        elif opened := _FENCE.match(line):
-            fence = opened[1]
-    for number, (first, is_card) in enumerate(boundaries):
-        if is_card:
-            yield first, boundaries[number + 1][0] if number + 1 < len(boundaries) else len(lines)
-
-
-_MARKED = re.compile(r"^[^\S\n]*[#`~]", re.M)
-
-
-def _marked_lines(lines: list[str], start: int) -> Iterator[int]:
-    """The indexes from ``start`` on of lines that may be a heading or a fence (their first
-    character after whitespace is #, ` or ~): the only lines _card_ranges acts on. Found
-    with one regular expression over the text, as most of a file's lines are neither."""
-    text = "\n".join(lines[start:])
-    index, offset = start, 0
-    for found in _MARKED.finditer(text):
-        index += text.count("\n", offset, found.start())
-        offset = found.start()
-        yield index
-
-
-def _attributes_above(lines: list[str], heading: int, start: int) -> int:
-    """The line of a heading's ``{#id …}`` attributes (blank lines may come between)."""
-    above = heading - 1
-    while above >= start and not lines[above].strip():
-        above -= 1
-    return above if above >= start and _ATTRS_LINE.match(lines[above]) else heading
 
 
 def media_name(data: bytes, path: Path) -> str:
@@ -648,20 +505,6 @@ def parse_card(
     parser = _CardParser(source, deck_dir, sources)
     card = parser.parse()
     return card, tuple([*parser.problems, *parser.warnings][:MAX_PROBLEMS_PER_FILE])
-
-
-def duplicate_ids(cards: Sequence[CardSummary]) -> Iterator[Problem]:
-    """DG011: the second and later card with an id another card has."""
-    seen: dict[str, CardSummary] = {}
-    for card in cards:
-        if card.id in seen:
-            yield DUPLICATE_ID.at(
-                card.location,
-                f"duplicate card id {shown(card.id)}",
-                f"first used at {seen[card.id].location}; every card needs its own id",
-            )
-        else:
-            seen[card.id] = card
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:

@@ -20,7 +20,8 @@ from deckgen.cache import CardResult
 from deckgen.convert import Phrase, convert_card, deck_title
 from deckgen.errors import DeckgenError, Location, Problem
 from deckgen.files import CANNOT_WRITE, WORKER_DIED, Staged, is_folder, os_problem
-from deckgen.lock import Lock, Plan, Release, note_hash, release
+from deckgen.lifecycle import Plan, Release, note_hash, release
+from deckgen.lock import Lock
 from deckgen.model import DeckConfig, Kind, Note, Variant
 from deckgen.notetypes import note_type
 from deckgen.package import (

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from deckgen.errors import Location, Problem, shown
-from deckgen.lock import NO_LOCK, Lock, Released, Retired, Stamp, note_hash, retired_key
+from deckgen.lifecycle import NO_LOCK, note_hash
+from deckgen.lock import Lock, Released, Retired, Stamp, retired_key
 from deckgen.model import FIELDS, DeckConfig, Kind, Note
 from deckgen.notetypes import note_type
 from deckgen.outputs import Record

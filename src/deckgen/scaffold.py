@@ -186,11 +186,11 @@ def _new_id(prefix: str, taken: set[str]) -> str:
 def missing_ids(deck_dir: Path) -> list[MissingId]:
     """Every card heading in the deck's files without an id, with the id it would get.
 
-    Cards are found as the build finds them (parse.read_card_file); a file the build
+    Cards are found as the build finds them (cardfile.read_card_file); a file the build
     would refuse is left alone here, and reported by check.
     """
+    from deckgen.cardfile import read_card_file
     from deckgen.markdown import markdown_parser
-    from deckgen.parse import read_card_file
 
     taken = known_ids(deck_dir)
     found: list[MissingId] = []

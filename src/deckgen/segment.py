@@ -50,6 +50,23 @@ def to_simplified(config: str) -> bool:
     return not from_simplified(config) and config.split("2")[-1] in ("s", "sp")
 
 
+@functools.lru_cache(maxsize=2)
+def known_configs(script: str = "zh-Hans") -> list[str]:
+    """OpenCC configs that read text in ``script``: s2t, s2tw, ... for zh-Hans; t2s,
+    tw2s, t2tw, ... for zh-Hant (not t2jp: Japanese is not a variant)."""
+    names = sorted(p.stem for p in share_dir().glob("*.json"))
+    if script == "zh-Hans":
+        return [n for n in names if from_simplified(n)]
+    return [n for n in names if n.split("2")[0] in ("t", "tw", "hk") and n != "t2jp"]
+
+
+def target_script(config: str, script: str) -> str:
+    """The script ``config`` writes when the cards are in ``script`` ("none" keeps it)."""
+    if config == "none":
+        return script
+    return "zh-Hans" if to_simplified(config) else "zh-Hant"
+
+
 @functools.cache
 def read_dict(path: Path) -> dict[str, tuple[str, ...]]:
     """key → its values (the first is what OpenCC writes), from an .ocd2 file."""

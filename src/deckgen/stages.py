@@ -15,15 +15,16 @@ from typing import Any
 
 from deckgen import __version__, highlight
 from deckgen.cache import CardCache, CardResult, card_key, environment_digest
+from deckgen.cardfile import CardFile, CardText, read_card_file
 from deckgen.cardtext import CheckContext, question_key
 from deckgen.check import check_card
 from deckgen.config import load_config
 from deckgen.convert import Phrase, convert_card, engine_version, load_phrases
 from deckgen.errors import DeckgenError, Location, Problem
 from deckgen.files import WORKER_DIED, card_files
-from deckgen.lock import cloze_texts, note_hash, text_hash
+from deckgen.lifecycle import cloze_texts, note_hash, text_hash
 from deckgen.model import Card, CardSummary, DeckConfig, Prose
-from deckgen.parse import CardFile, CardText, parse_card, read_card_file
+from deckgen.parse import parse_card
 from deckgen.quality import PLACEHOLDER_LEFT
 from deckgen.render import render_card
 from deckgen.sanitize import sanitize_note
