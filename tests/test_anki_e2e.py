@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from conftest import AnkiCollection, run
+from helpers import SAMPLE_HANS, SAMPLE_HANT
 
 from deckgen import notetypes
 
-HANS = "样例卡组.zh-Hans.apkg"
-HANT = "樣例卡組.zh-Hant.apkg"
+HANS, HANT = SAMPLE_HANS, SAMPLE_HANT
 SWITCH_HANS = "样例卡组.zh-Hans.switchable.apkg"
 SWITCH_HANT = "樣例卡組.zh-Hant.switchable.apkg"
 

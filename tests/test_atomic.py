@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from helpers import SAMPLE_HANS, SAMPLE_HANT
 
 from deckgen import package, publish
 from deckgen.cli import cli
 from deckgen.files import Staged
 
-HANS = "样例卡组.zh-Hans.apkg"
-HANT = "樣例卡組.zh-Hant.apkg"
+HANS, HANT = SAMPLE_HANS, SAMPLE_HANT
 
 
 def _build(deck: Path, out: Path) -> Result:

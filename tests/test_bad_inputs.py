@@ -27,13 +27,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import FIXTURES, SAMPLE_DECK
+from helpers import SAMPLE_HANS, SAMPLE_HANT
 
 from deckgen.cache import CACHE_DIR
 from deckgen.cli import cli
 
 BAD = FIXTURES / "bad"
-HANS = "样例卡组.zh-Hans.apkg"
-HANT = "樣例卡組.zh-Hant.apkg"
+HANS, HANT = SAMPLE_HANS, SAMPLE_HANT
 _SOURCE_HINT = "copy the sentence exactly"
 _HTML_HINT = "write Markdown instead"
 _IMAGE_HINT = "put the image in the deck folder"

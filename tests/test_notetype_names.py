@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from conftest import AnkiCollection, run
+from helpers import SAMPLE_HANS, SAMPLE_HANT
 
 from deckgen import notetypes
 from deckgen.model import Kind
 
-HANS = "样例卡组.zh-Hans.apkg"
-HANT = "樣例卡組.zh-Hant.apkg"
+HANS, HANT = SAMPLE_HANS, SAMPLE_HANT
 OLD_NAMES = {
     Kind.BASIC: "deckgen 问答 Basic",
     Kind.REVERSED: "deckgen 双向 Basic+Reversed",

@@ -17,11 +17,12 @@ from conftest import SAMPLE_DECK, AnkiCollection, run
 from devtools import Chromium
 from devtools import pixels as _pixels
 from devtools import stats as _stats
+from helpers import SAMPLE_HANS, SAMPLE_HANT
 
 from deckgen.build import check
 from deckgen.preview import Rebuild, TemplateError, preview_faces, render_template, watch_preview
 
-PACKAGES = {"zh-Hans": "样例卡组.zh-Hans.apkg", "zh-Hant": "樣例卡組.zh-Hant.apkg"}
+PACKAGES = {"zh-Hans": SAMPLE_HANS, "zh-Hant": SAMPLE_HANT}
 
 
 # --- The renderer against Anki's own ------------------------------------------------------
