@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import run
+from conftest import AnkiCollection, run
+from helpers import SAMPLE_HANT
 
 # Real text for every placeholder that `deckgen new` writes, in order of appearance.
 FILLED = {
@@ -300,3 +301,52 @@ def test_ids_of_deleted_cards_are_never_handed_out_again(sample_deck: Path, tmp_
     for _ in range(2):  # every time, not only once
         check = run_cli("check", sample_deck, "--out", out)
         assert "DG303" in check.output and check.exit_code == 1
+
+
+RICH_FILLED = [
+    "作者认为运营最核心的能力是什么？",
+    "整合",
+    "代码会打印一句话",
+    'print("整合业务")',
+    "三方合在一起",
+    "a + b + c",
+    "方面",
+    "要做的",
+    "业务",
+    "说清楚需求",
+    "产品运营最核心的能力应该是整合",
+    "先看这点。",
+]
+
+
+def test_new_card_with_code_math_and_table_reaches_anki(
+    built_deck: Path, tmp_path: Path, anki: AnkiCollection
+) -> None:
+    """--with code, math and table: each block's placeholders are flagged where they are
+    (inside the fence and the math too); filled in, the card checks clean and learners
+    get highlighted code, Anki's MathJax and a table, the code's Chinese unconverted."""
+    file = built_deck / "02-cloze.md"
+    result = run(
+        "new", built_deck, "--theme", "02-cloze", "--with", "code", "--with", "math",
+        "--with", "table",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = file.read_text("utf-8")
+    placeholder_lines = [
+        n for n, line in enumerate(text.splitlines(), 1) for _ in PLACEHOLDER.findall(line)
+    ]
+    assert "```python\n# 【TODO：代码】\n```" in text and "$$\n\\text{【TODO：公式】}\n$$" in text
+    assert _problems(built_deck) == [("DG100", n, "02-cloze.md") for n in placeholder_lines]
+
+    _fill(file, RICH_FILLED)
+    code = file.read_text("utf-8").replace("# " + RICH_FILLED[3], RICH_FILLED[3])
+    file.write_text(code, "utf-8")
+    assert _problems(built_deck) == [("DG301", 0, "deck.lock.json")]
+    assert run("build", built_deck, "--out", tmp_path / "dist").exit_code == 0
+    anki.import_package(tmp_path / "dist" / SAMPLE_HANT)
+    back = anki.card_by_id_field("cloze-1").answer()
+    assert '<span class="nf">print</span>' in back or '<span class="nb">print</span>' in back
+    assert "整合业务" in back  # code is not converted
+    assert "\\[" in back and "\\]" in back and "<table>" in back
+    # Around the code, the text is converted: prose, the math's explanation, the table.
+    assert "代碼會打印一句話" in back and "說清楚需求" in back and "<td>業務</td>" in back

@@ -316,8 +316,21 @@ def _problem_json(problem: Problem) -> dict[str, Any]:
     metavar="NAME",
     help="Start a new theme file with this subdeck name (e.g. 新主题, or 核心能力::整合).",
 )
+@click.option(
+    "--with",
+    "rich",
+    type=click.Choice(["code", "math", "table"]),
+    multiple=True,
+    help="Add a block to fill in after the answer: fenced code, display math or a table "
+    "(repeatable).",
+)
 def new(
-    deck_dir: Path, theme: str | None, card_file: Path | None, kind: str, subdeck: str | None
+    deck_dir: Path,
+    theme: str | None,
+    card_file: Path | None,
+    kind: str,
+    subdeck: str | None,
+    rich: tuple[str, ...],
 ) -> None:
     """Add a card with a fresh id to a theme file.
 
@@ -332,6 +345,7 @@ def new(
       deckgen new --theme 02-integration --kind cloze
       deckgen new --file cards/03-learning.md --kind reversed
       deckgen new --theme 07-new-topic --deck 新主题
+      deckgen new --theme 02-integration --with code --with table
     """
     from deckgen.model import Kind
     from deckgen.scaffold import new_card, theme_file
@@ -343,7 +357,7 @@ def new(
     else:
         assert theme is not None
         path = theme_file(deck_dir, theme)
-    card = new_card(deck_dir=deck_dir, file=path, kind=Kind(kind), subdeck=subdeck)
+    card = new_card(deck_dir=deck_dir, file=path, kind=Kind(kind), subdeck=subdeck, rich=rich)
     created = " (new theme file)" if card.created_file else ""
     click.echo(f"{card.location}: new {card.kind.value} card #{card.id}{created}")
     click.echo("Replace every 【TODO：…】 with real text, then run: deckgen check", err=True)

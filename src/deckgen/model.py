@@ -82,6 +82,9 @@ class Part:
     clozes: tuple[Cloze, ...] = ()
     source: str = ""
     """For a quote: the ``[sources.NAME]`` it names, or "" for ``[source]``."""
+    markdown_lines: tuple[int, ...] = ()
+    """The file line of each line of ``markdown`` (an answer's blocks are joined without
+    the blank lines between them)."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import difflib
 import hashlib
 import re
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -315,7 +315,12 @@ class _CardParser:
         maps = [t.map for t in answer if t.map and t.level == 0]
         markdown = "\n".join("\n".join(self.lines[m[0] : m[1]]) for m in maps)
         start = self.source.line + maps[0][0] if maps else line
-        return self.part(answer, markdown, start), tuple(quotes), (notes[0] if notes else None)
+        lines = [self.source.line + n for m in maps for n in range(m[0], m[1])]
+        return (
+            self.part(answer, markdown, start, markdown_lines=lines),
+            tuple(quotes),
+            (notes[0] if notes else None),
+        )
 
     def read_source(self, block: Token) -> str:
         source = str(block.attrs.get("source", ""))
@@ -342,7 +347,14 @@ class _CardParser:
         markdown = "\n".join(self.lines[block.map[0] : block.map[1]])
         return self.part(tokens, markdown, self.line(block), source)
 
-    def part(self, tokens: list[Token], markdown: str, line: int, source: str = "") -> Part:
+    def part(
+        self,
+        tokens: list[Token],
+        markdown: str,
+        line: int,
+        source: str = "",
+        markdown_lines: Sequence[int] = (),
+    ) -> Part:
         from deckgen.markdown import render_html
 
         inline = not tokens or not tokens[0].block
@@ -356,6 +368,8 @@ class _CardParser:
             bullet_lists=tuple(_bullet_lists(tokens)),
             clozes=tuple(_clozes(tokens)),
             source=source,
+            markdown_lines=tuple(markdown_lines)
+            or tuple(range(line, line + markdown.count("\n") + 1)),
         )
 
     def text_lines(self, tokens: list[Token], line: int, inline: bool) -> Iterator[TextLine]:

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from deckgen.cardtext import CheckContext, letters, reading_length, text_lines
+from deckgen.cardtext import CheckContext, letters, reading_length
 from deckgen.errors import Location, Problem, Rule, Severity
 from deckgen.model import Card, Kind
 
@@ -39,16 +39,20 @@ _LAST_AND = re.compile(r"和|与|與|及|或")
 
 
 def placeholders(card: Card, context: CheckContext) -> Iterator[Problem]:
-    """DG100: placeholder text from ``deckgen new`` still in the card."""
-    for path, line, text in text_lines(card):
-        start = text.find(PLACEHOLDER)
-        if start >= 0:
-            end = text.find("】", start)
-            yield PLACEHOLDER_LEFT.at(
-                Location(path, line),
-                f"placeholder text left in card: {text[start : end + 1 if end > 0 else None]!r}",
-                "replace every 【TODO：…】 with the card's real text",
-            )
+    """DG100: placeholder text from ``deckgen new`` still in the card: in its Markdown as
+    written, so that one left in code, math or a table is found too."""
+    for part in card.parts:
+        for number, line in zip(part.markdown_lines, part.markdown.split("\n"), strict=False):
+            start = line.find(PLACEHOLDER)
+            while start >= 0:
+                end = line.find("】", start)
+                left = line[start : end + 1] if end > 0 else line[start:]
+                yield PLACEHOLDER_LEFT.at(
+                    Location(part.location.path, number),
+                    f"placeholder text left in card: {left!r}",
+                    "replace every 【TODO：…】 with the card's real text",
+                )
+                start = line.find(PLACEHOLDER, start + 1)
 
 
 def answer_too_long(card: Card, context: CheckContext) -> Iterator[Problem]:

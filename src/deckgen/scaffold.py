@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,21 @@ _BODY = {
 }
 
 
+RICH = {
+    "code": (
+        _FILL.format("这段代码说明了什么（把 python 换成代码的语言）") + "\n\n"
+        "```python\n# " + _FILL.format("代码") + "\n```"
+    ),
+    "math": _FILL.format("这个公式说明了什么") + "\n\n$$\n\\text{" + _FILL.format("公式") + "}\n$$",
+    "table": (
+        "| " + _FILL.format("列名") + " | " + _FILL.format("列名") + " |\n| --- | --- |\n"
+        "| " + _FILL.format("内容") + " | " + _FILL.format("内容") + " |"
+    ),
+}
+"""Blocks ``deckgen new --with`` adds after the answer, each with placeholders (code and
+math are written as docs/card-format.md shows: a fence with its language, $$ … $$)."""
+
+
 @dataclass(frozen=True)
 class NewCard:
     """A card written by ``deckgen new``: where it is and its id."""
@@ -65,8 +81,9 @@ class MissingId:
     """Whether an attributes line (without an id) is already above the heading."""
 
 
-def card_template(card_id: str, kind: Kind) -> str:
-    """The Markdown of a new card, every part a 【TODO：…】 placeholder (flagged by DG100)."""
+def card_template(card_id: str, kind: Kind, rich: Sequence[str] = ()) -> str:
+    """The Markdown of a new card, every part a 【TODO：…】 placeholder (flagged by DG100);
+    ``rich`` names blocks of RICH to add after the answer."""
     question, answer = _BODY[kind]
     if answer is None:
         answer = "{}{{{{c1::{}}}}}。".format(_FILL.format("句子"), _FILL.format("要挖空的词"))
@@ -77,7 +94,8 @@ def card_template(card_id: str, kind: Kind) -> str:
         f"{{#{card_id}{kind_class}}}\n"
         f"## {_FILL.format(question)}\n\n"
         f"{answer}\n\n"
-        f"> {_FILL.format('原文，逐字摘录')}\n\n"
+        + "".join(f"{RICH[block]}\n\n" for block in rich)
+        + f"> {_FILL.format('原文，逐字摘录')}\n\n"
         f"::: note\n{_FILL.format('为什么重要、怎样用（用自己的话）')}\n:::\n"
     )
 
@@ -93,7 +111,12 @@ def theme_file(deck_dir: Path, theme: str) -> Path:
 
 
 def new_card(
-    *, deck_dir: Path, file: Path, kind: Kind = Kind.BASIC, subdeck: str | None = None
+    *,
+    deck_dir: Path,
+    file: Path,
+    kind: Kind = Kind.BASIC,
+    subdeck: str | None = None,
+    rich: Sequence[str] = (),
 ) -> NewCard:
     """Append a placeholder card to ``file``, creating it (with ``subdeck``) if asked."""
     prefix = _id_prefix(file.stem)
@@ -106,7 +129,7 @@ def new_card(
             "name theme files like 07-new-topic.md (lowercase ASCII, digits, '-')",
         )
     card_id = _new_id(prefix, known_ids(deck_dir))
-    card = card_template(card_id, kind)
+    card = card_template(card_id, kind, rich)
     if file.is_file():
         if subdeck is not None:
             raise fail(
