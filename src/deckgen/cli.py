@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from deckgen import __version__
-from deckgen.errors import DeckgenError, Problem, Severity
+from deckgen.errors import DeckgenError, Problem, Severity, counted
 
 DECK_DIR = click.argument(
     "deck_dir", default="cards", type=click.Path(file_okay=False, path_type=Path)
@@ -33,13 +33,9 @@ class _Group(click.Group):
                 if error.written
                 else "nothing was written"
             )
-            counts = f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+            counts = f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
             click.echo(f"deckgen: stopped: {counts}; {written}", err=True)
             ctx.exit(1)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _progress_bar(items: Sequence[Any], label: str) -> Iterator[Any]:
@@ -197,8 +193,8 @@ def check(
     else:
         _print_problems(problems)
         click.echo(
-            f"{_count(cards, 'card')} checked: {_count(errors, 'error')}, "
-            f"{_count(warnings, 'warning')}",
+            f"{counted(cards, 'card')} checked: {counted(errors, 'error')}, "
+            f"{counted(warnings, 'warning')}",
             err=True,
         )
     if errors or (strict and warnings):
@@ -397,7 +393,7 @@ def ids(deck_dir: Path, fix: bool) -> None:
         click.echo(f"{item.location}: {done} #{item.new_id}: {item.question}")
     if not fix:
         click.echo(
-            f"{_count(len(missing), 'card')} without an id: run 'deckgen ids --fix'", err=True
+            f"{counted(len(missing), 'card')} without an id: run 'deckgen ids --fix'", err=True
         )
         raise SystemExit(1)
 
@@ -508,7 +504,7 @@ def release(
             "first release"
             if changes.first
             else ", ".join(
-                _count(len(getattr(changes, key)), noun)
+                counted(len(getattr(changes, key)), noun)
                 for key, noun in (
                     ("added", "added card"),
                     ("edited", "edited card"),
@@ -522,7 +518,7 @@ def release(
         elif changes.partial:
             progress = "; the previous lock (format 1) cannot show moves or renumbered clozes"
         elif changes.exceptions:
-            progress = f"; {_count(changes.exceptions, 'exception')} to keeping progress"
+            progress = f"; {counted(changes.exceptions, 'exception')} to keeping progress"
         else:
             progress = "; importing keeps learners' progress"
         click.echo(f"  {changes.variant}: {counts}{progress}")

@@ -31,6 +31,11 @@ def brief(text: object, limit: int = 60) -> str:
     return escaped + ("…" if cut else "")
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 card``, ``2 cards``: a count in a message."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def shown(text: object, limit: int = 60) -> str:
     """User text in quotes for a message (see ``brief``)."""
     return "'" + brief(text, limit).replace("'", "\\'") + "'"

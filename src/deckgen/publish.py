@@ -18,7 +18,7 @@ from pathlib import Path
 
 from deckgen.cache import CardResult
 from deckgen.convert import Phrase, convert_card, deck_title
-from deckgen.errors import DeckgenError, Location, Problem
+from deckgen.errors import DeckgenError, Location, Problem, counted
 from deckgen.files import CANNOT_WRITE, WORKER_DIED, Staged, is_folder, os_problem
 from deckgen.lifecycle import Plan, Release, note_hash, release
 from deckgen.lock import Lock
@@ -128,8 +128,8 @@ class PackageSummary:
     def __str__(self) -> str:
         retired = f", {self.retired} retired" if self.retired else ""
         return (
-            f"{self.variant}: {self.path} ({self.notes} notes, {self.cards} cards, "
-            f"{self.decks} decks{retired})"
+            f"{self.variant}: {self.path} ({counted(self.notes, 'note')}, "
+            f"{counted(self.cards, 'card')}, {counted(self.decks, 'deck')}{retired})"
         )
 
 

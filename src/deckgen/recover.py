@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deckgen.errors import Location, Problem, shown
+from deckgen.errors import Location, Problem, counted, shown
 from deckgen.lifecycle import NO_LOCK, note_hash
 from deckgen.lock import Lock, Released, Retired, Stamp, retired_key
 from deckgen.model import FIELDS, DeckConfig, Kind, Note
@@ -75,12 +75,13 @@ def recover(
     what = (
         "is missing"
         if lock.missing
-        else f"lacks {len(lost)} notes the last build released (first: {shown(lost[0])})"
+        else f"lacks {counted(len(lost), 'note')} the last build released (first: {shown(lost[0])})"
     )
     where = ", ".join(read) if read else "nothing (the packages are gone or changed)"
     problem = NO_LOCK.at(
         Location(lock_path),
-        f"{lock_path.name} {what}: recovered {recovered} cards' times and retired ids from "
+        f"{lock_path.name} {what}: recovered the times and retired ids of "
+        f"{counted(recovered, 'card')} from "
         f"the last build's packages ({where}), so that learners see no false update",
         f"restore the committed lock instead if you can: git checkout -- {lock_path}",
     )
