@@ -93,6 +93,12 @@ def test_preview_shows_what_anki_shows(
     ids=["same-number-twice", "markup-and-hints", "starts-at-two"],
 )
 def test_cloze_filter_matches_anki_exactly(anki: AnkiCollection, text: str) -> None:
+    assert_cloze_renders_as_anki(anki, text)
+
+
+def assert_cloze_renders_as_anki(anki: AnkiCollection, text: str) -> None:
+    """Every card of a Cloze note with ``text``: our template engine's front and back are
+    Anki's own, character for character."""
     model = anki.col.models.by_name("Cloze")
     assert model is not None
     note = anki.col.new_note(model)

@@ -23,10 +23,9 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, AnkiCollection, run
 from devtools import Chromium, pixels, stats
-from test_preview import _Visible, _without_style
+from test_preview import _Visible, _without_style, assert_cloze_renders_as_anki
 from test_sanitize import unsafe
 
-from deckgen.anki_template import render_template
 from deckgen.build import check
 from deckgen.highlight import highlight, span_classes
 from deckgen.preview import preview_faces
@@ -150,18 +149,7 @@ def test_preview_renders_each_card_as_anki_does(
     ids=["hint-and-text-deletion", "inline-and-display", "math-inside-a-deletion"],
 )
 def test_deletions_inside_math_match_anki_exactly(anki: AnkiCollection, text: str) -> None:
-    model = anki.col.models.by_name("Cloze")
-    assert model is not None
-    note = anki.col.new_note(model)
-    note["Text"] = text
-    anki.col.add_note(note, anki.col.decks.id("Default") or 1)
-    template = model["tmpls"][0]
-    for card in note.cards():
-        fields = {"Text": text, "Back Extra": ""}
-        front = render_template(template["qfmt"], fields, ordinal=card.ord + 1)
-        back = render_template(template["afmt"], fields, ordinal=card.ord + 1, answer=True)
-        assert front == _without_style(card.question())
-        assert back == _without_style(card.answer())
+    assert_cloze_renders_as_anki(anki, text)
 
 
 # --- What the packages hold --------------------------------------------------------------
