@@ -383,3 +383,35 @@ def test_a_full_temporary_folder_is_a_clean_error(
     assert result.returncode in (0, 1)
     if result.returncode == 1:
         assert "no space left on the device" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["new", "--theme", "02-cloze"],
+        ["new", "--theme", "07-new-topic", "--deck", "新主题"],
+        ["ids", "--fix"],
+        ["preview", "--no-open", "--out", "{full}/preview.html"],
+    ],
+    ids=["new", "new-theme-file", "ids-fix", "preview"],
+)
+def test_every_command_that_writes_fails_cleanly_on_a_full_disk(
+    full_disk: Path, command: list[str]
+) -> None:
+    """new, ids --fix and preview write through the same atomic helper as build: a full
+    disk is a coded error at the file, the deck is as it was, and no temporary file stays."""
+    deck = full_disk / "deck"
+    shutil.copytree(SAMPLE_DECK, deck)
+    if command[0] == "ids":  # a card without an id, for --fix to stamp
+        no_id = deck / "02-cloze.md"
+        text = no_id.read_text("utf-8")
+        no_id.write_text(text + "\n## 作者认为运营最核心的能力是什么？\n\n整合\n", "utf-8")
+    before = {p: p.read_bytes() for p in deck.rglob("*") if p.is_file()}
+    _fill(full_disk)
+    args = [a.replace("{full}", str(full_disk)) for a in command]
+    result = run(args[0], deck, *args[1:])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    assert "no space left on the device" in result.stderr, result.stderr
+    assert {p: p.read_bytes() for p in deck.rglob("*") if p.is_file()} == before
+    assert not [p for p in full_disk.rglob("*") if p.name.endswith(".tmp")]
