@@ -18,7 +18,7 @@ from pathlib import Path
 
 from deckgen import __version__, notetypes
 from deckgen.anki_template import TemplateError, render_template
-from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity
+from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, counted
 from deckgen.files import read_bytes, write_atomically
 from deckgen.latex import typeset
 from deckgen.model import FIELDS, CardSummary, Kind, Note
@@ -112,7 +112,8 @@ def render_page(
         title=html.escape(title),
         script=script,
         summary=html.escape(
-            f"{_count(notes, 'note')}, {_count(anki_cards, 'card')} each, in {', '.join(variants)}"
+            f"{counted(notes, 'note')}, {counted(anki_cards, 'card')} each, "
+            f"in {', '.join(variants)}"
         ),
         version=__version__,
         columns=max(len(variants), 1),
@@ -120,10 +121,6 @@ def render_page(
         page_css=(notetypes.templates_dir() / "preview.css").read_text("utf-8"),
         notes="".join(sections),
     )
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _render_card(name: str, faces: Sequence[Face]) -> str:
@@ -161,7 +158,7 @@ class PreviewSummary:
 
     def __str__(self) -> str:
         return (
-            f"{self.path}: {_count(self.notes, 'note')}, {_count(self.cards, 'card')} each, "
+            f"{self.path}: {counted(self.notes, 'note')}, {counted(self.cards, 'card')} each, "
             f"in {', '.join(self.variants)}"
         )
 
