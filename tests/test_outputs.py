@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import run
 
-from deckgen import convert, notetypes, outputs, stages
+from deckgen import notetypes, outputs, stages
 from deckgen.cache import CACHE_DIR
 
 
@@ -128,14 +128,27 @@ def test_template_change_is_not_served_stale(
 
 def _new_deckgen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(outputs, "__version__", "99.0")
-    monkeypatch.setattr(stages, "__version__", "99.0")
 
 
-def _new_opencc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(convert, "engine_version", lambda: "99.0")
+def _new(library: str) -> Callable[[pytest.MonkeyPatch], None]:
+    """An upgrade of one library that shapes the notes, as importlib.metadata reports it."""
+
+    def upgrade(monkeypatch: pytest.MonkeyPatch) -> None:
+        from importlib import metadata
+
+        real = metadata.version
+        monkeypatch.setattr(
+            metadata, "version", lambda name: "99.0" if name == library else real(name)
+        )
+
+    return upgrade
 
 
-@pytest.mark.parametrize("upgrade", [_new_deckgen, _new_opencc], ids=["deckgen", "opencc"])
+@pytest.mark.parametrize(
+    "upgrade",
+    [_new_deckgen, *(_new(library) for library in outputs.LIBRARIES)],
+    ids=["deckgen", *outputs.LIBRARIES],
+)
 def test_a_new_version_rebuilds_and_changes_no_note(
     sample_deck: Path,
     tmp_path: Path,

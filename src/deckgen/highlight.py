@@ -41,13 +41,6 @@ def _lexer(language: str) -> Any:
         return None
 
 
-def engine_version() -> str:
-    """Pygments' version: part of what every highlighted card depends on (the cache)."""
-    from importlib import metadata
-
-    return metadata.version("Pygments")
-
-
 def known_language(language: str) -> bool:
     """Whether Pygments has a lexer for this fence language (``python``, ``sql``, ``text``)."""
     return _lexer(language) is not None

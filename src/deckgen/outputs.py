@@ -70,13 +70,28 @@ def record_path(out_dir: Path, deck_id: int) -> Path:
     return out_dir / f".deckgen-{deck_id}.json"
 
 
+LIBRARIES = (
+    "opencc", "markdown-it-py", "mdit-py-plugins", "mdit-py-cjk-friendly", "Pygments", "nh3",
+    "genanki",
+)  # fmt: skip
+"""The libraries whose version shapes what a build writes: conversion, HTML, highlighting,
+sanitizing, packages."""
+
+
+def versions() -> list[str]:
+    """deckgen's version and each library's: a change in any is a change of every input
+    (the no-op guard and the card cache both read this)."""
+    from importlib import metadata
+
+    return [__version__, *(f"{name} {metadata.version(name)}" for name in LIBRARIES)]
+
+
 def input_digest(deck_dir: Path, options: list[str]) -> str:
     """Hash of everything a build reads: the deck's files, templates, versions, options."""
-    from deckgen.convert import engine_version
     from deckgen.notetypes import templates_dir
 
     digest = hashlib.sha256()
-    digest.update("\x1f".join([__version__, engine_version(), *options]).encode())
+    digest.update("\x1f".join([*versions(), *options]).encode())
     data = Path(__file__).parent / "data"
     roots = ((deck_dir, "deck"), (templates_dir(), "templates"), (data, "data"))
     for root, prefix in roots:

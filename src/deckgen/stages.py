@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deckgen import __version__, highlight
 from deckgen.cache import CardCache, CardResult, card_key, environment_digest
 from deckgen.cardfile import CardFile, CardText, read_card_file
 from deckgen.cardtext import CheckContext, question_key
 from deckgen.check import check_card
 from deckgen.config import load_config
-from deckgen.convert import Phrase, convert_card, engine_version, load_phrases
+from deckgen.convert import Phrase, convert_card, load_phrases
 from deckgen.errors import DeckgenError, Location, Problem
 from deckgen.files import WORKER_DIED, card_files
 from deckgen.lifecycle import cloze_texts, note_hash, text_hash
 from deckgen.model import Card, CardSummary, DeckConfig, Prose
+from deckgen.outputs import versions
 from deckgen.parse import parse_card
 from deckgen.quality import PLACEHOLDER_LEFT
 from deckgen.render import render_card
@@ -125,9 +125,7 @@ def _environment(deck: Deck) -> str:
     """Everything besides a card's own text that shapes its results."""
     return environment_digest(
         [
-            __version__,
-            engine_version(),
-            highlight.engine_version(),
+            *versions(),
             deck.config.raw,
             str(deck.folder.resolve()),
             *(f"{p.simplified}\t{p.traditional}" for p in deck.phrases),
