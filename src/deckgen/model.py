@@ -100,6 +100,14 @@ class Image:
     location: Location
 
 
+def anki_cards(kind: Kind, cloze_numbers: tuple[int, ...]) -> int:
+    """How many Anki cards a note of ``kind`` makes: one per cloze number, two for a
+    reversed card, one for a basic one."""
+    if kind is Kind.CLOZE:
+        return len(set(cloze_numbers))
+    return 2 if kind is Kind.REVERSED else 1
+
+
 @dataclass(frozen=True)
 class Card:
     """One card (one Anki note) as written in Markdown."""
@@ -133,9 +141,7 @@ class Card:
     @property
     def anki_cards(self) -> int:
         """How many Anki cards the note makes."""
-        if self.kind is Kind.CLOZE:
-            return len(set(self.cloze_numbers))
-        return 2 if self.kind is Kind.REVERSED else 1
+        return anki_cards(self.kind, self.cloze_numbers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +196,7 @@ class CardSummary:
     @property
     def anki_cards(self) -> int:
         """How many Anki cards the note makes."""
-        if self.kind is Kind.CLOZE:
-            return len(set(self.cloze_numbers))
-        return 2 if self.kind is Kind.REVERSED else 1
+        return anki_cards(self.kind, self.cloze_numbers)
 
 
 @dataclass(frozen=True)
