@@ -74,26 +74,32 @@ def identify(
     notes: dict[str, list[Identity]] = {v.name: [] for v in variants}
     hashes: dict[tuple[str, str], str] = {}
 
-    def add(key: str, card_id: str, note: Note, base: Kind, retired: bool) -> None:
-        guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
+    def add(
+        key: str,
+        card_id: str,
+        note: Note,
+        base: Kind,
+        retired: bool,
+        made: tuple[str, str] = ("", ""),
+    ) -> None:
+        """``made``: the GUID and hash the card stages made with ``base`` (else made here)."""
+        guid, digest = made
+        if not guid:
+            guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
+            digest = note_hash(note, guid)
         notes[note.variant].append(Identity(key, card_id, note, guid, base, retired))
-        hashes[(key, note.variant)] = note_hash(note, guid)
+        hashes[(key, note.variant)] = digest
 
     for result in results:
         if result.summary is None:
             continue
         card_id = result.summary.id
         item = planned.cards[card_id]
-        as_made = item.guid_kind is result.summary.kind  # the GUIDs and hashes made with it
+        as_made = item.guid_kind is result.summary.kind
         for index, note in enumerate(result.notes):
-            if note.variant not in chosen:
-                continue
-            if not as_made:
-                add(card_id, card_id, note, item.guid_kind, False)
-                continue
-            guid, base = result.guids[index], item.guid_kind
-            notes[note.variant].append(Identity(card_id, card_id, note, guid, base, False))
-            hashes[(card_id, note.variant)] = result.hashes[index]
+            if note.variant in chosen:
+                made = (result.guids[index], result.hashes[index]) if as_made else ("", "")
+                add(card_id, card_id, note, item.guid_kind, False, made)
     for key, entry in sorted(planned.retired.items()):
         if not entry.notes:  # an id from a format-1 lock: kept taken, nothing to write
             continue
