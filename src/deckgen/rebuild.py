@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Built:
+class Outcome:
     """What a guarded build printed: its summaries and warnings, and whether it built."""
 
     summaries: list[str]
@@ -44,7 +44,7 @@ def build_if_changed(
     strict: bool = False,
     force: bool = False,
     track: Track | None = None,
-) -> Built:
+) -> Outcome:
     """Build, or reuse the recorded packages when no input changed.
 
     On the no-op path only deck.toml is parsed and the inputs hashed: the card
@@ -57,7 +57,7 @@ def build_if_changed(
     deck_id = load_config(deck_dir).id
     options = [",".join(variants), str(shared_guids), str(strict)]
     if not force and (record := up_to_date(out_dir, deck_id, input_digest(deck_dir, options))):
-        return Built([o.summary for o in record.outputs], record.warnings, False, [])
+        return Outcome([o.summary for o in record.outputs], record.warnings, False, [])
 
     from deckgen.build import build
 
@@ -84,6 +84,4 @@ def build_if_changed(
     # After the build: the lock it wrote is one of the inputs of the next one.
     digest = input_digest(deck_dir, options)
     write_record(out_dir, deck_id, digest, outputs, built.warnings, built.keys)
-    summaries = built.summaries
-    warnings = built.warnings
-    return Built([str(s) for s in summaries], warnings, True, removed)
+    return Outcome([str(s) for s in built.summaries], built.warnings, True, removed)
