@@ -33,16 +33,14 @@ def note_hash(note: Note, guid: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def released_from(
-    card: CardSummary, base: Kind | None, notes: dict[str, Stamp] | None = None
-) -> Released:
-    """A card's identity as this build would release it, with its notes' stamps so far."""
+def released_from(card: CardSummary, base: Kind | None) -> Released:
+    """A card's identity as this build would release it (its notes' stamps still empty)."""
     return Released(
         kind=card.kind,
         deck=card.subdeck,
         text=card.text_hash,
         question=card.question,
-        notes={} if notes is None else notes,
+        notes={},
         clozes=card.clozes,
         base=base if base is not None and base is not card.kind else None,
     )
@@ -129,7 +127,7 @@ def plan(
                     **_fields(before), reason=card.kind.value
                 )
                 back = retired.pop(retired_key(card.id, card.kind), None)
-                item = dataclasses.replace(item, notes=back.notes if back else {})
+                item = _with_notes(item, back.notes if back else {})
             else:
                 item = _with_notes(item, before.notes)
                 problems += _renumbered(card, before)
@@ -152,7 +150,7 @@ def plan(
         elif card.id in previous.legacy:
             old = previous.legacy[card.id]
             same = legacy.get(card.id) == old.hash
-            item = dataclasses.replace(item, notes={"*": Stamp(LEGACY if same else "", old.mtime)})
+            item = _with_notes(item, {"*": Stamp(LEGACY if same else "", old.mtime)})
         current[card.id] = item
     for card_id, before in previous.cards.items():
         if card_id not in current:
