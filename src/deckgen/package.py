@@ -18,7 +18,7 @@ import os
 import re
 import sqlite3
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,60 +115,70 @@ def _genanki_model(note_type: NoteType, mtime: int) -> Any:
     )
 
 
-@functools.cache
-def _note_class() -> Any:
-    import genanki
-
-    class PackageNote(genanki.Note):  # type: ignore[misc]
-        """A genanki note with its own modification time and its cards given (a retired
-        note has none)."""
-
-        mtime = 0
-        made: Sequence[Any] = ()
-
-        @property
-        def cards(self) -> Sequence[Any]:
-            return self.made
-
-        def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
-            super().write_to_db(cursor, self.mtime, deck_id, id_gen)
-
-    return PackageNote
-
-
+_NOTE_ROW = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);"
+_CARD_ROW = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);"
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
 
 
-def _cards(item: PackagedNote, model: Any) -> list[Any]:
-    """The note's cards, as genanki would make them (its rules, without re-reading the
-    templates for every note): one per template whose required fields are filled, or one
-    per cloze number."""
+def _card_ordinals(item: PackagedNote, model: Any) -> Iterable[int]:
+    """The note's cards, by genanki's rules (without re-reading the templates for every
+    note): one per template whose required fields are filled, or one per cloze number.
+    A retired note has none."""
     import genanki
 
     if item.retired:
-        return []
+        return ()
     fields = item.note.fields
     if model.model_type == genanki.Model.CLOZE:
         numbers = _CLOZE_NUMBER.findall(fields[FIELDS[Kind.CLOZE].index("Text")])
-        return [genanki.Card(ord_) for ord_ in {int(n) - 1 for n in numbers if int(n) > 0}]
+        return {int(n) - 1 for n in numbers if int(n) > 0}
     return [
-        genanki.Card(ord_)
+        ord_
         for ord_, any_or_all, required in model._req
         if (any if any_or_all == "any" else all)(fields[i] for i in required)
     ]
 
 
-def _genanki_note(item: PackagedNote, model: Any) -> Any:
-    note = _note_class()(
-        model=model,
-        fields=list(item.note.fields),
-        tags=list(item.note.tags),
-        guid=item.guid,
-        due=item.due,
-    )
-    note.mtime = item.mtime
-    note.made = _cards(item, model)
-    return note
+@functools.cache
+def _deck_class() -> Any:
+    import genanki
+
+    class PackageDeck(genanki.Deck):  # type: ignore[misc]
+        """A genanki deck whose notes are written as the rows genanki's ``Note.write_to_db``
+        writes (genanki 0.13; test_package holds them equal), in the same order, from plain
+        values: genanki's per-note objects and checks cost 0.45 s per 10,000 notes, the rows
+        0.1 s. The deck and note-type JSON stay genanki's own."""
+
+        def __init__(self, deck: DeckData, models: dict[Kind, Any]) -> None:
+            super().__init__(deck.id, deck.name, deck.description)
+            self.items: list[PackagedNote] = []
+            self.by_kind = models
+
+        def write_to_db(self, cursor: Any, timestamp: float, id_gen: Any) -> None:
+            super().write_to_db(cursor, timestamp, id_gen)  # no genanki notes: the JSON
+            for item in self.items:
+                model = self.by_kind[item.note.kind]
+                fields = item.note.fields
+                note_id = next(id_gen)
+                tags = " " + " ".join(item.note.tags) + " "
+                cursor.execute(
+                    _NOTE_ROW,
+                    (note_id, item.guid, model.model_id, item.mtime, -1, tags,
+                     "\x1f".join(fields), fields[model.sort_field_index], 0, 0, ""),
+                )  # fmt: skip
+                for ordinal in _card_ordinals(item, model):
+                    cursor.execute(
+                        _CARD_ROW,
+                        (next(id_gen), note_id, self.deck_id, ordinal, item.mtime, -1,
+                         0, 0, item.due, 0, 0, 0, 0, 0, 0, 0, 0, ""),
+                    )  # fmt: skip
+
+        def add(self, item: PackagedNote) -> None:
+            """Add a note; its note type joins the deck's JSON where genanki's would."""
+            self.add_model(self.by_kind[item.note.kind])
+            self.items.append(item)
+
+    return PackageDeck
 
 
 def stage_package(
@@ -187,9 +197,10 @@ def stage_package(
 
     kinds = {item.note.kind for item in notes}
     models = {kind: _genanki_model(note_type(kind), note_type_mtimes[kind.value]) for kind in kinds}
-    by_name = {deck.name: genanki.Deck(deck.id, deck.name, deck.description) for deck in decks}
+    deck_class = _deck_class()
+    by_name = {deck.name: deck_class(deck, models) for deck in decks}
     for item in notes:
-        by_name[item.note.deck].add_note(_genanki_note(item, models[item.note.kind]))
+        by_name[item.note.deck].add(item)
     # Ids count up from the newest time in the package (its notes' and note types').
     timestamp = max([n.mtime for n in notes] + [note_type_mtimes[k.value] for k in kinds] + [0])
     package = genanki.Package(list(by_name.values()))
