@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -531,5 +533,17 @@ def release(
 
 
 def main() -> None:
-    """Console entry point."""
-    cli(prog_name="deckgen")
+    """Console entry point. It ends the process without the interpreter's teardown, which
+    frees every object one at a time (0.1 s after building 10,000 cards) only for the
+    system to reclaim the memory anyway; output is flushed first."""
+    try:
+        cli(prog_name="deckgen")
+        code = 0
+    except SystemExit as finished:
+        if not isinstance(finished.code, int | None):
+            raise
+        code = finished.code or 0
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # e.g. a closed pipe: deckgen check | head
+            stream.flush()
+    os._exit(code)
