@@ -21,7 +21,15 @@ from deckgen.lock import LOCK_NAME, Lock, build_time, read_lock, stage_lock
 from deckgen.model import CardSummary
 from deckgen.outputs import read_record
 from deckgen.parse import parse_card
-from deckgen.publish import PackageSummary, describe, identify, publish, stage_packages
+from deckgen.publish import (
+    PackageSummary,
+    changed_notes,
+    describe,
+    identify,
+    note_type_hashes,
+    publish,
+    stage_packages,
+)
 from deckgen.recover import note_keys, recover
 from deckgen.stages import Deck, Track, process_deck, read_deck
 
@@ -135,30 +143,18 @@ def pending_changes(checked: Checked) -> list[Problem]:
     """DG301: how many notes the next build records as new or changed, per variant."""
     if any(p.severity is ERROR for p in checked.problems):
         return []
-    config = checked.deck.config
-    identified = identify(
+    config, before = checked.deck.config, checked.lock
+    changed = changed_notes(
         checked.results,
         config=config,
         phrases=checked.deck.phrases,
         planned=checked.plan,
-        previous=checked.lock,
-        variants=config.variants,
-        now=0,
-    )
-    before, after = checked.lock, identified.release.lock
-    changed = sum(
-        1
-        for entries, previous in ((after.cards, before.cards), (after.retired, before.retired))
-        for key, item in entries.items()
-        for variant, stamp in item.notes.items()
-        if (old := previous.get(key)) is None
-        or old.notes.get(variant, None) is None
-        or old.notes[variant].hash != stamp.hash
+        previous=before,
     )
     types = [
-        k
-        for k, s in after.note_types.items()
-        if k not in before.note_types or before.note_types[k].hash != s.hash
+        kind
+        for kind, digest in note_type_hashes().items()
+        if kind not in before.note_types or before.note_types[kind].hash != digest
     ]
     if not changed and not types:
         return []

@@ -12,7 +12,7 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.process
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -70,25 +70,67 @@ def identify(
     now: int,
 ) -> Identified:
     """GUIDs and hashes for the cards' notes and the retired notes; the lock after them."""
-    chosen = {variant.name for variant in variants}
     notes: dict[str, list[Identity]] = {v.name: [] for v in variants}
     hashes: dict[tuple[str, str], str] = {}
+    for identity, digest in _each_note(results, config, phrases, planned, variants):
+        notes[identity.note.variant].append(identity)
+        hashes[(identity.key, identity.note.variant)] = digest
+    released = release(
+        planned,
+        title=config.title,
+        hashes=hashes,
+        note_types=note_type_hashes(),
+        previous_types=previous.note_types,
+        now=now,
+    )
+    return Identified(notes, released)
 
-    def add(
-        key: str,
-        card_id: str,
-        note: Note,
-        base: Kind,
-        retired: bool,
-        made: tuple[str, str] = ("", ""),
-    ) -> None:
-        """``made``: the GUID and hash the card stages made with ``base`` (else made here)."""
+
+def changed_notes(
+    results: Sequence[CardResult],
+    *,
+    config: DeckConfig,
+    phrases: tuple[Phrase, ...],
+    planned: Plan,
+    previous: Lock,
+) -> int:
+    """How many notes of all variants the next build records as new or changed: what
+    ``identify`` would stamp anew, without making the lock (check asks this of every deck)."""
+    changed = 0
+    for identity, digest in _each_note(results, config, phrases, planned, config.variants):
+        before = (previous.cards if identity.key in planned.cards else previous.retired).get(
+            identity.key
+        )
+        stamp = before.notes.get(identity.note.variant) if before is not None else None
+        changed += stamp is None or stamp.hash != digest
+    return changed
+
+
+def note_type_hashes() -> dict[str, str]:
+    """Each note type's hash, by kind: a change to its templates or CSS is a release."""
+    return {kind.value: note_type(kind).content_hash for kind in Kind}
+
+
+def _each_note(
+    results: Sequence[CardResult],
+    config: DeckConfig,
+    phrases: tuple[Phrase, ...],
+    planned: Plan,
+    variants: Sequence[Variant],
+) -> Iterator[tuple[Identity, str]]:
+    """Every note of these variants with its identity and hash: the cards' notes in study
+    order (with the GUID and hash their stages made, while a card keeps its kind), then
+    the retired notes."""
+    chosen = {variant.name for variant in variants}
+
+    def identified(
+        key: str, card_id: str, note: Note, base: Kind, retired: bool, made: tuple[str, str]
+    ) -> tuple[Identity, str]:
         guid, digest = made
         if not guid:
             guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
             digest = note_hash(note, guid)
-        notes[note.variant].append(Identity(key, card_id, note, guid, base, retired))
-        hashes[(key, note.variant)] = digest
+        return Identity(key, card_id, note, guid, base, retired), digest
 
     for result in results:
         if result.summary is None:
@@ -99,7 +141,7 @@ def identify(
         for index, note in enumerate(result.notes):
             if note.variant in chosen:
                 made = (result.guids[index], result.hashes[index]) if as_made else ("", "")
-                add(card_id, card_id, note, item.guid_kind, False, made)
+                yield identified(card_id, card_id, note, item.guid_kind, False, made)
     for key, entry in sorted(planned.retired.items()):
         if not entry.notes:  # an id from a format-1 lock: kept taken, nothing to write
             continue
@@ -107,17 +149,8 @@ def identify(
         rendered = render_retired(entry, card_id, config)
         for variant in variants:
             note = convert_card(rendered, config=config, variant=variant, phrases=phrases)
-            add(key, card_id, sanitize_note(note, Location(config.path)), entry.guid_kind, True)
-    types = {kind.value: note_type(kind).content_hash for kind in Kind}
-    released = release(
-        planned,
-        title=config.title,
-        hashes=hashes,
-        note_types=types,
-        previous_types=previous.note_types,
-        now=now,
-    )
-    return Identified(notes, released)
+            sanitized = sanitize_note(note, Location(config.path))
+            yield identified(key, card_id, sanitized, entry.guid_kind, True, ("", ""))
 
 
 @dataclass(frozen=True)
