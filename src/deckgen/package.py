@@ -214,6 +214,9 @@ def stage_package(
             os.close(open_new(database))
             connection = sqlite3.connect(database)
             try:
+                # A scratch file, zipped then deleted: no journal, no waiting for the disk.
+                connection.execute("PRAGMA journal_mode = OFF")
+                connection.execute("PRAGMA synchronous = OFF")
                 package.write_to_db(
                     connection.cursor(), timestamp, itertools.count(timestamp * 1000)
                 )
