@@ -63,6 +63,11 @@ class Built:
     summaries: list[PackageSummary]
     warnings: list[Problem]
     keys: list[str]
+    settled: list[Problem] | None = None
+    """What check reports right after this build (the cards' and deck's own problems:
+    the lock is up to date with the cards); None when the build leaves the lock behind
+    (some variants only, or switchable packages)."""
+    cards: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ class Checked:
     lock: Lock
     plan: Plan
     problems: list[Problem]
+    own: list[Problem]
+    """The cards' and the deck's own problems, without those about what learners have
+    (the lock): all that check reports once a build has brought the lock up to date."""
 
     @property
     def cards(self) -> list[CardSummary]:
@@ -113,6 +121,7 @@ def check(
         CheckContext.of(deck.config, deck.phrases, sources=read_sources(sources)),
         deck=deck.config,
     )
+    own = silence(problems, deck.config)
     lock_path = deck_dir / LOCK_NAME
     lock = read_lock(lock_path)
     if cache_dir is not None:  # the output folder: where the last build's packages are
@@ -135,7 +144,7 @@ def check(
     problems += planned.problems
     if lock.missing and cards and _in_git(lock_path):
         problems.append(_missing_lock(lock_path))
-    return Checked(deck, results, lock, planned, silence(problems, deck.config))
+    return Checked(deck, results, lock, planned, silence(problems, deck.config), own)
 
 
 @_cycles_collected_after
@@ -280,4 +289,12 @@ def build(
     )
     lock = None if shared_guids else stage_lock(deck_dir / LOCK_NAME, identified.release.lock)
     publish(([lock] if lock else []) + [item for _, item in staged])
-    return Built([summary for summary, _ in staged], warnings, note_keys(identified.release.lock))
+    every = {v.name for v in chosen} == {v.name for v in deck.config.variants}
+    settled = checked.own if every and not shared_guids else None
+    return Built(
+        [summary for summary, _ in staged],
+        warnings,
+        note_keys(identified.release.lock),
+        settled,
+        len(checked.cards),
+    )

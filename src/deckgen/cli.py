@@ -151,7 +151,8 @@ def build(
     default="dist",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="The build's output folder: check reuses the results its cache holds (read only).",
+    help="The build's output folder: check reuses what the last build recorded and the "
+    "results its cache holds (read only).",
 )
 @click.option(
     "--format",
@@ -176,14 +177,10 @@ def check(
       deckgen check --strict --source ../shared/source/article.zh-Hans.txt
       deckgen check --format json
     """
-    from deckgen.build import check as run_check
-    from deckgen.build import pending_changes
-    from deckgen.check import silence
+    from deckgen.rebuild import check_if_changed
 
     try:
-        checked = run_check(deck_dir, sources=sources, cache_dir=out_dir)
-        problems = silence(checked.problems + pending_changes(checked), checked.deck.config)
-        cards = len(checked.cards)
+        problems, cards = check_if_changed(deck_dir, out_dir=out_dir, sources=sources)
     except DeckgenError as error:
         if output_format == "text":
             raise

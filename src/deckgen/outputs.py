@@ -86,12 +86,13 @@ def versions() -> list[str]:
     return [__version__, *(f"{name} {metadata.version(name)}" for name in LIBRARIES)]
 
 
-def input_digest(deck_dir: Path, options: list[str]) -> str:
-    """Hash of everything a build reads: the deck's files, templates, versions, options."""
+def content_digest(deck_dir: Path) -> str:
+    """Hash of everything a build or check reads but options: the deck's files (its lock
+    included), the templates, deckgen's data and the versions."""
     from deckgen.notetypes import templates_dir
 
     digest = hashlib.sha256()
-    digest.update("\x1f".join([*versions(), *options]).encode())
+    digest.update("\x1f".join(versions()).encode())
     data = Path(__file__).parent / "data"
     roots = ((deck_dir, "deck"), (templates_dir(), "templates"), (data, "data"))
     for root, prefix in roots:
@@ -110,6 +111,11 @@ def input_digest(deck_dir: Path, options: list[str]) -> str:
     return digest.hexdigest()
 
 
+def input_digest(content: str, options: list[str]) -> str:
+    """What a build's record is matched by: its inputs (``content_digest``) and options."""
+    return hashlib.sha256("\x1f".join([content, *options]).encode()).hexdigest()
+
+
 def _files_under(root: Path) -> list[Path]:
     """Every file below ``root`` but hidden ones and the build's own cache and records."""
     found = []
@@ -120,6 +126,19 @@ def _files_under(root: Path) -> list[Path]:
 
 
 @dataclass(frozen=True)
+class CheckRecord:
+    """What ``deckgen check`` reports of a deck as a build left it (its lock up to date
+    with its cards): reused by check while nothing it reads has changed."""
+
+    deck: str
+    """The deck folder as the build was given it: problems name files under it."""
+    digest: str
+    """The content_digest after the build (the lock it wrote included)."""
+    cards: int
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
 class Record:
     digest: str
     outputs: list[Output]
@@ -127,6 +146,7 @@ class Record:
     keys: list[str]
     """Every note key the build released (cards and retired notes): a lock that lacks
     one of them was lost or regenerated."""
+    check: CheckRecord | None = None
 
 
 def read_record(out_dir: Path, deck_id: int) -> Record | None:
@@ -137,9 +157,29 @@ def read_record(out_dir: Path, deck_id: int) -> Record | None:
             [Output(**entry) for entry in data["outputs"]],
             [_load(w) for w in data["warnings"]],
             [str(key) for key in data.get("keys", [])],
+            _load_check(data.get("check")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _load_check(data: dict[str, object] | None) -> CheckRecord | None:
+    if not data:
+        return None
+    problems = data["problems"]
+    if not isinstance(problems, list):
+        raise TypeError("problems")
+    return CheckRecord(
+        str(data["deck"]), str(data["digest"]), int(str(data["cards"])), list(map(_load, problems))
+    )
+
+
+def checked_as_recorded(out_dir: Path, deck_dir: Path, deck_id: int) -> CheckRecord | None:
+    """What check reported when the last build left the deck as it is now, if it is."""
+    record = read_record(out_dir, deck_id)
+    if record is None or record.check is None or record.check.deck != str(deck_dir):
+        return None
+    return record.check if record.check.digest == content_digest(deck_dir) else None
 
 
 def _dump(problem: Problem) -> dict[str, object]:
@@ -203,6 +243,7 @@ def write_record(
     outputs: list[tuple[Path, str]],
     warnings: list[Problem],
     keys: list[str],
+    check: CheckRecord | None = None,
 ) -> None:
     """Record a successful build; best effort, as a missing record only costs a rebuild."""
     entries = []
@@ -216,6 +257,13 @@ def write_record(
         "outputs": entries,
         "warnings": [_dump(w) for w in warnings],
         "keys": keys,
+        "check": check
+        and {
+            "deck": check.deck,
+            "digest": check.digest,
+            "cards": check.cards,
+            "problems": [_dump(problem) for problem in check.problems],
+        },
     }
     text = json.dumps(record, ensure_ascii=False, indent=1)
     with contextlib.suppress(Exception):  # a record is only an optimisation

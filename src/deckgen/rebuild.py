@@ -1,4 +1,5 @@
-"""The one guard for "is the output up to date": build, or reuse the recorded packages.
+"""The one guard for "is the output up to date": build, or reuse the recorded packages;
+check, or reuse what the last build recorded that check reports.
 
 On the no-op path only deck.toml is parsed and the inputs hashed (the record,
 deckgen.outputs): the stages (markdown-it, OpenCC, genanki) are not even
@@ -7,6 +8,7 @@ imported, so this module imports the build lazily.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +16,9 @@ from typing import TYPE_CHECKING
 from deckgen.errors import Problem
 from deckgen.files import sweep_leftovers
 from deckgen.outputs import (
+    CheckRecord,
+    checked_as_recorded,
+    content_digest,
     input_digest,
     read_record,
     remove_superseded,
@@ -56,7 +61,8 @@ def build_if_changed(
         sweep_leftovers(folder)
     deck_id = load_config(deck_dir).id
     options = [",".join(variants), str(shared_guids), str(strict)]
-    if not force and (record := up_to_date(out_dir, deck_id, input_digest(deck_dir, options))):
+    digest = input_digest(content_digest(deck_dir), options)
+    if not force and (record := up_to_date(out_dir, deck_id, digest)):
         return Outcome([o.summary for o in record.outputs], record.warnings, False, [])
 
     from deckgen.build import build
@@ -82,6 +88,30 @@ def build_if_changed(
             if o.name not in names and o.intact(out_dir)
         ]
     # After the build: the lock it wrote is one of the inputs of the next one.
-    digest = input_digest(deck_dir, options)
-    write_record(out_dir, deck_id, digest, outputs, built.warnings, built.keys)
+    content = content_digest(deck_dir)
+    settled = built.settled
+    check = None if settled is None else CheckRecord(str(deck_dir), content, built.cards, settled)
+    digest = input_digest(content, options)
+    write_record(out_dir, deck_id, digest, outputs, built.warnings, built.keys, check)
     return Outcome([str(s) for s in built.summaries], built.warnings, True, removed)
+
+
+def check_if_changed(
+    deck_dir: Path, *, out_dir: Path, sources: Sequence[Path] = ()
+) -> tuple[list[Problem], int]:
+    """What check reports (problems, cards checked): what the last build recorded while
+    nothing check reads has changed since (its lock, cards, deck.toml, templates and
+    versions), else checked anew. Quotes checked against --source files are always new.
+    """
+    from deckgen.config import load_config
+
+    if not sources:
+        recorded = checked_as_recorded(out_dir, deck_dir, load_config(deck_dir).id)
+        if recorded is not None:
+            return recorded.problems, recorded.cards
+    from deckgen.build import check, pending_changes
+    from deckgen.check import silence
+
+    checked = check(deck_dir, sources=sources, cache_dir=out_dir)
+    problems = silence(checked.problems + pending_changes(checked), checked.deck.config)
+    return problems, len(checked.cards)
