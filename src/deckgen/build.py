@@ -103,10 +103,10 @@ def check(
     the phrase dictionaries, the lock); every other problem is returned.
     """
     deck = read_deck(deck_dir)
-    results = process_deck(deck, cache_dir=cache_dir, save=save_cache, track=track)
+    processed = process_deck(deck, cache_dir=cache_dir, save=save_cache, track=track)
+    results = processed.results
     cards = [result.summary for result in results if result.summary is not None]
-    problems = [p for file in deck.files for p in file.problems]
-    problems += [p for result in results for p in result.problems]
+    problems = processed.problems + [p for result in results for p in result.problems]
     problems += duplicate_ids(cards)
     if not deck.files:
         problems.append(

@@ -1,31 +1,81 @@
-"""Each card's results (problems, notes per variant), kept beside the output between builds.
+"""Each card file's results (its own problems; per card: problems, notes per variant),
+kept beside the output between builds.
 
-A card's entry is found by a hash of its Markdown, its file and line, and its
-file's front matter; everything else that shapes the results (deck.toml, the
-phrase dictionaries, deckgen's and OpenCC's versions) is one ``environment``
-digest for the whole file: when it differs, nothing is reused. An entry whose
-images changed is not reused either. The cache is plain msgpack read with a
-typed decoder (never pickle: a planted file must not run code), written
-atomically, and safe to delete; a damaged or foreign one is ignored.
+A card file whose text is unchanged is reused whole, without being cut into cards;
+in an edited file, a card's entry is found by a hash of its Markdown, its file and
+line, and its file's front matter. Everything else that shapes the results (deck.toml,
+the phrase dictionaries, deckgen's and OpenCC's versions) is one ``environment``
+digest for the whole file: when it differs, nothing is reused. An entry whose images
+changed is not reused either. Notes are decoded only when read (``Notes``). The cache
+is plain msgpack read with a typed decoder (never pickle: a planted file must not run
+code), written atomically, and safe to delete; a damaged or foreign one is ignored.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
+
+import msgspec
 
 from deckgen.cardfile import CardText
 from deckgen.errors import Problem
 from deckgen.files import write_atomically
 from deckgen.model import CardSummary, Note
-from deckgen.parse import media_name
 
 CACHE_DIR = ".deckgen-cache"
-FORMAT = 3
+FORMAT = 4
+
+_Image = tuple[str, int, int, str]
+"""(path, size, mtime_ns, media name) of an image a card shows."""
+
+
+class Notes(Sequence[Note]):
+    """One card's notes as the cache holds them (one per variant), each decoded when
+    first read: a build reads every card's results, but the process that writes one
+    variant's package needs only that variant's notes, and check needs none."""
+
+    __slots__ = ("_decoded", "_encoded")
+
+    def __init__(self, encoded: Sequence[msgspec.Raw]) -> None:
+        self._encoded = tuple(encoded)
+        self._decoded: list[Note | None] = [None] * len(self._encoded)
+
+    def __len__(self) -> int:
+        return len(self._encoded)
+
+    @overload
+    def __getitem__(self, index: int) -> Note: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Note]: ...
+    def __getitem__(self, index: int | slice) -> Note | Sequence[Note]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(len(self))[index])
+        note = self._decoded[index]
+        if note is None:
+            note = self._decoded[index] = _note_decoder().decode(self._encoded[index])
+        return note
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[Note, ...]]]:
+        return tuple, (tuple(self),)
+
+    def encoded(self) -> tuple[msgspec.Raw, ...]:
+        return self._encoded
+
+
+@functools.cache
+def _note_decoder() -> msgspec.msgpack.Decoder[Note]:
+    return msgspec.msgpack.Decoder(Note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +85,7 @@ class CardResult:
     summary: CardSummary | None
     """What the deck stages need of the card; None when errors stop it being read."""
     problems: tuple[Problem, ...]
-    notes: tuple[Note, ...] = ()
+    notes: Sequence[Note] = ()
     """One per variant of deck.toml, in its order: converted and sanitized."""
     guids: tuple[str, ...] = ()
     """Each note's GUID while the card keeps the kind it first shipped with (the usual
@@ -45,17 +95,49 @@ class CardResult:
 
 
 @dataclass(frozen=True, slots=True)
+class _StoredResult:
+    """A CardResult as the cache file holds it: its notes left encoded."""
+
+    summary: CardSummary | None
+    problems: tuple[Problem, ...]
+    notes: tuple[msgspec.Raw, ...] = ()
+    guids: tuple[str, ...] = ()
+    hashes: tuple[str, ...] = ()
+
+    def result(self) -> CardResult:
+        notes = Notes(self.notes) if self.notes else ()
+        return CardResult(self.summary, self.problems, notes, self.guids, self.hashes)
+
+
+@dataclass(frozen=True, slots=True)
 class _Entry:
-    result: CardResult
-    images: tuple[tuple[str, int, int, str], ...] = ()
-    """(path, size, mtime_ns, media name) of each image the card shows."""
+    key: str
+    result: _StoredResult
+    images: tuple[_Image, ...] = ()
 
 
 @dataclass(frozen=True)
 class _File:
+    """One card file's entry: its text's digest, its own problems, its cards' results."""
+
     format: int
     environment: str
-    entries: dict[str, _Entry] = field(default_factory=dict)
+    digest: str
+    problems: tuple[Problem, ...]
+    entries: tuple[_Entry, ...]
+
+    @functools.cached_property
+    def by_key(self) -> dict[str, _Entry]:
+        return {entry.key: entry for entry in self.entries}
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """What this build keeps of one card file: stored again only when it changed."""
+
+    digest: str
+    problems: tuple[Problem, ...]
+    entries: list[tuple[str, CardResult]]
 
 
 def card_key(text: CardText) -> str:
@@ -64,15 +146,20 @@ def card_key(text: CardText) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _encoder() -> Any:
-    import msgspec
+def text_digest(text: str) -> str:
+    """What finds a card file's entry: its whole text."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
+
+def _encoder() -> Any:
     return msgspec.msgpack.Encoder(enc_hook=_encode)
 
 
 def _encode(value: object) -> object:
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, Notes):  # still encoded as read: stored as it was
+        return list(value.encoded())
     raise NotImplementedError(type(value))
 
 
@@ -83,23 +170,20 @@ class CardCache:
     def __init__(self, folder: Path, deck_id: int, environment: str) -> None:
         self.folder = folder / CACHE_DIR / str(deck_id)
         self.environment = environment
-        self.old: dict[str, dict[str, _Entry]] = {}
-        """Card file → key → entry, as loaded (a file not yet loaded is absent)."""
-        self.new: dict[str, dict[str, _Entry]] = {}
-        self.changed: set[str] = set()
+        self.old: dict[str, _File | None] = {}
+        """Card file → its entry as loaded (None: none, or not for this environment)."""
+        self.new: dict[str, _Kept | None] = {}
+        """Card file → what this build keeps (None: kept as loaded)."""
         self.paths: dict[str, Path] = {}
         """One Path object per path string: decoding makes tens of thousands."""
 
-    def _file(self, group: str) -> Path:
-        return (
-            self.folder
-            / f"{hashlib.sha256(group.encode('utf-8', 'surrogatepass')).hexdigest()[:24]}.msgpack"
-        )
+    def _path(self, group: str) -> Path:
+        name = hashlib.sha256(group.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        return self.folder / f"{name}.msgpack"
 
-    def _load(self, group: str) -> dict[str, _Entry]:
-        """The entries an earlier build stored for one card file; a missing, damaged or
-        foreign file holds none."""
-        import msgspec
+    def _load(self, group: str) -> _File | None:
+        """What an earlier build stored for one card file; a missing, damaged or foreign
+        file holds nothing."""
 
         def decode(kind: type, value: object) -> object:
             if kind is Path and isinstance(value, str):
@@ -110,49 +194,83 @@ class CardCache:
             raise NotImplementedError(kind)
 
         if group not in self.old:
-            self.old[group] = {}
+            self.old[group] = None
             try:
-                data = self._file(group).read_bytes()
+                data = self._path(group).read_bytes()
                 stored = msgspec.msgpack.decode(data, type=_File, dec_hook=decode)
             except (OSError, ValueError, msgspec.DecodeError, NotImplementedError, TypeError):
-                return self.old[group]
+                return None
             if stored.format == FORMAT and stored.environment == self.environment:
-                self.old[group] = stored.entries
+                self.old[group] = stored
         return self.old[group]
 
-    def get(self, key: str, group: str) -> CardResult | None:
-        entry = self._load(group).get(key)
-        self.new.setdefault(group, {})
+    def file(self, group: str, digest: str) -> tuple[list[CardResult], tuple[Problem, ...]] | None:
+        """A card file's results and own problems, if its text is what they were made of
+        (and its cards' images are unchanged); the file is then kept as it is."""
+        stored = self._load(group)
+        if stored is None or stored.digest != digest:
+            return None
+        if not all(_same_image(*image) for entry in stored.entries for image in entry.images):
+            return None
+        self.new[group] = None
+        return [entry.result.result() for entry in stored.entries], stored.problems
+
+    def card(self, group: str, key: str) -> CardResult | None:
+        """One card's results from what its file's entry held, if still valid."""
+        stored = self._load(group)
+        entry = stored.by_key.get(key) if stored is not None else None
         if entry is None or not all(_same_image(*image) for image in entry.images):
             return None
-        self.new[group][key] = entry
-        return entry.result
+        return entry.result.result()
 
-    def put(self, key: str, group: str, result: CardResult) -> None:
-        media = result.summary.media if result.summary else ()
-        images = tuple(_image_stamp(path, name) for name, path in media)
-        self.new.setdefault(group, {})[key] = _Entry(result, tuple(i for i in images if i))
-        self.changed.add(group)
+    def keep(
+        self,
+        group: str,
+        digest: str,
+        problems: tuple[Problem, ...],
+        entries: list[tuple[str, CardResult]],
+    ) -> None:
+        """What to store for a card file whose text changed: its cards' results, in order."""
+        self.new[group] = _Kept(digest, problems, entries)
 
     def save(self) -> None:
-        """Keep exactly this build's entries, rewriting only the files that changed; best
+        """Keep exactly this build's card files, rewriting only those that changed; best
         effort, as a missing cache costs only time."""
         import contextlib
 
         with contextlib.suppress(Exception):  # a cache is only an optimisation
             self.folder.mkdir(parents=True, exist_ok=True)
             encoder = _encoder()
-            for group, entries in self.new.items():
-                if group in self.changed or len(entries) != len(self.old.get(group, {})):
-                    data = encoder.encode(_File(FORMAT, self.environment, entries))
-                    write_atomically(self._file(group), data)
-            kept = {self._file(group).name for group in self.new}
+            for group, kept in self.new.items():
+                if kept is None:
+                    continue
+                entries = [(key, result, _images(result)) for key, result in kept.entries]
+                data = encoder.encode(
+                    {
+                        "format": FORMAT,
+                        "environment": self.environment,
+                        "digest": kept.digest,
+                        "problems": kept.problems,
+                        "entries": [
+                            {"key": key, "result": result, "images": images}
+                            for key, result, images in entries
+                        ],
+                    }
+                )
+                write_atomically(self._path(group), data)
+            kept_names = {self._path(group).name for group in self.new}
             for stale in self.folder.glob("*.msgpack"):  # card files deleted since
-                if stale.name not in kept:
+                if stale.name not in kept_names:
                     stale.unlink(missing_ok=True)
 
 
-def _image_stamp(path: Path, media: str) -> tuple[str, int, int, str] | None:
+def _images(result: CardResult) -> tuple[_Image, ...]:
+    media = result.summary.media if result.summary else ()
+    stamps = (_image_stamp(path, name) for name, path in media)
+    return tuple(stamp for stamp in stamps if stamp)
+
+
+def _image_stamp(path: Path, media: str) -> _Image | None:
     try:
         status = path.stat()
     except OSError:
@@ -166,6 +284,8 @@ def _same_image(path: str, size: int, mtime_ns: int, media: str) -> bool:
         status = os.stat(path)
         if (status.st_size, status.st_mtime_ns) == (size, mtime_ns):
             return True
+        from deckgen.parse import media_name
+
         return media_name(Path(path).read_bytes(), Path(path)) == media
     except OSError:
         return False

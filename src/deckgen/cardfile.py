@@ -49,6 +49,15 @@ class CardText:
 
 
 @dataclass(frozen=True)
+class FileText:
+    """A card file as read: its text, or what stopped it being read."""
+
+    path: Path
+    text: str
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
 class CardFile:
     """A card file cut into cards, and what is wrong with the file as a whole."""
 
@@ -57,13 +66,25 @@ class CardFile:
     problems: tuple[Problem, ...]
 
 
-def read_card_file(path: Path, *, deck_dir: Path) -> CardFile:
-    """Read one card file and cut it into cards; problems of the file itself are kept."""
+def load_card_file(path: Path, *, deck_dir: Path) -> FileText:
+    """Read one card file (a file that cannot be read is a problem, not an exception)."""
     try:
         check_name(path)
-        text = read_text(path, inside=deck_dir, what="card file")
+        return FileText(path, read_text(path, inside=deck_dir, what="card file"))
     except DeckgenError as error:
-        return CardFile(path, (), tuple(error.problems))
+        return FileText(path, "", tuple(error.problems))
+
+
+def read_card_file(path: Path, *, deck_dir: Path) -> CardFile:
+    """Read one card file and cut it into cards; problems of the file itself are kept."""
+    return cut_card_file(load_card_file(path, deck_dir=deck_dir))
+
+
+def cut_card_file(file: FileText) -> CardFile:
+    """Cut a card file into cards; problems of the file itself are kept."""
+    path, text = file.path, file.text
+    if file.problems:
+        return CardFile(path, (), file.problems)
     lines = text.split("\n")
     problems = [*_conflict_markers(path, text), *_reserved_characters(path, text)]
     if problems:

@@ -43,11 +43,18 @@ class Identity:
     key: str
     """The lock's key: the card id, or ``id/kind`` for a retired note."""
     card_id: str
-    note: Note
+    variant: str
+    notes: Sequence[Note]
+    """The card's notes, this one at ``index`` (read only when its package is written)."""
+    index: int
     guid: str
     base: Kind
     """The kind whose GUID the note keeps (see package.note_guid)."""
     retired: bool
+
+    @property
+    def note(self) -> Note:
+        return self.notes[self.index]
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,8 @@ def identify(
     notes: dict[str, list[Identity]] = {v.name: [] for v in variants}
     hashes: dict[tuple[str, str], str] = {}
     for identity, digest in _each_note(results, config, phrases, planned, variants):
-        notes[identity.note.variant].append(identity)
-        hashes[(identity.key, identity.note.variant)] = digest
+        notes[identity.variant].append(identity)
+        hashes[(identity.key, identity.variant)] = digest
     released = release(
         planned,
         title=config.title,
@@ -101,7 +108,7 @@ def changed_notes(
         before = (previous.cards if identity.key in planned.cards else previous.retired).get(
             identity.key
         )
-        stamp = before.notes.get(identity.note.variant) if before is not None else None
+        stamp = before.notes.get(identity.variant) if before is not None else None
         changed += stamp is None or stamp.hash != digest
     return changed
 
@@ -121,36 +128,45 @@ def _each_note(
     """Every note of these variants with its identity and hash: the cards' notes in study
     order (with the GUID and hash their stages made, while a card keeps its kind), then
     the retired notes."""
-    chosen = {variant.name for variant in variants}
+    chosen = [(index, v.name) for index, v in enumerate(config.variants) if v in variants]
 
     def identified(
-        key: str, card_id: str, note: Note, base: Kind, retired: bool, made: tuple[str, str]
+        key: str, card_id: str, notes: Sequence[Note], index: int, base: Kind, retired: bool
     ) -> tuple[Identity, str]:
-        guid, digest = made
-        if not guid:
-            guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
-            digest = note_hash(note, guid)
-        return Identity(key, card_id, note, guid, base, retired), digest
+        note = notes[index]
+        guid = note_guid(config.id, card_id, note.variant, kind=note.kind, base=base)
+        identity = Identity(key, card_id, note.variant, notes, index, guid, base, retired)
+        return identity, note_hash(note, guid)
 
     for result in results:
         if result.summary is None:
             continue
         card_id = result.summary.id
         item = planned.cards[card_id]
-        as_made = item.guid_kind is result.summary.kind
-        for index, note in enumerate(result.notes):
-            if note.variant in chosen:
-                made = (result.guids[index], result.hashes[index]) if as_made else ("", "")
-                yield identified(card_id, card_id, note, item.guid_kind, False, made)
+        if item.guid_kind is not result.summary.kind:  # GUID and hash made anew
+            for index, _ in chosen:
+                yield identified(card_id, card_id, result.notes, index, item.guid_kind, False)
+            continue
+        for index, variant in chosen:  # as the card stages made them: no note is read
+            guid, digest = result.guids[index], result.hashes[index]
+            identity = Identity(
+                card_id, card_id, variant, result.notes, index, guid, item.guid_kind, False
+            )
+            yield identity, digest
     for key, entry in sorted(planned.retired.items()):
         if not entry.notes:  # an id from a format-1 lock: kept taken, nothing to write
             continue
         card_id = key.split("/")[0]
         rendered = render_retired(entry, card_id, config)
-        for variant in variants:
-            note = convert_card(rendered, config=config, variant=variant, phrases=phrases)
-            sanitized = sanitize_note(note, Location(config.path))
-            yield identified(key, card_id, sanitized, entry.guid_kind, True, ("", ""))
+        notes = tuple(
+            sanitize_note(
+                convert_card(rendered, config=config, variant=variant, phrases=phrases),
+                Location(config.path),
+            )
+            for variant in variants
+        )
+        for index in range(len(notes)):
+            yield identified(key, card_id, notes, index, entry.guid_kind, True)
 
 
 @dataclass(frozen=True)
@@ -178,22 +194,57 @@ PARALLEL_FROM = 4000
 
 @dataclass(frozen=True)
 class _PackageJob:
-    """One package to write: all of stage_package's arguments, plain and picklable."""
+    """One variant's package to write. Its notes are gathered by the process that writes
+    it: a forked writer decodes only its own variant's notes from the cache."""
 
+    variant: Variant
     path: Path
-    notes: list[PackagedNote]
-    decks: list[DeckData]
+    title: str
+    description: str
+    entries: list[Identity]
+    mtimes: dict[tuple[str, str], int]
+    offset: int
+    """With shared GUIDs, the variants' notes differ in time so that Anki switches them."""
+    switchable: dict[str, str]
+    """With shared GUIDs: subdeck → the one deck name of every variant (else empty)."""
+    config_id: int
     note_type_mtimes: dict[str, int]
     media: dict[str, Path]
+    summary: PackageSummary
+    """What it holds, but the count of decks (known once the notes are read)."""
 
-    def write(self) -> Staged:
-        return stage_package(
+    def write(self) -> tuple[PackageSummary, Staged]:
+        name = self.variant.name
+        decks = {
+            self.title: DeckData(self.title, deck_id(self.config_id, name, ""), self.description)
+        }
+        packaged = []
+        due = 0
+        for entry in self.entries:
+            note, guid = entry.note, entry.guid
+            if self.switchable:  # one note for every variant, in decks of one name
+                note = replace(note, deck=self.switchable.get(note.subdeck, note.deck))
+                guid = note_guid(
+                    self.config_id, entry.card_id, "", kind=note.kind, base=entry.base, shared=True
+                )
+            if not entry.retired:
+                due += 1
+                if note.deck not in decks:
+                    decks[note.deck] = DeckData(
+                        note.deck, deck_id(self.config_id, name, note.subdeck)
+                    )
+            mtime = self.mtimes[(entry.key, name)] + self.offset
+            packaged.append(
+                PackagedNote(note, guid, mtime, 0 if entry.retired else due, entry.retired)
+            )
+        staged = stage_package(
             self.path,
-            notes=self.notes,
-            decks=self.decks,
+            notes=packaged,
+            decks=sorted(decks.values(), key=lambda d: d.name),
             note_type_mtimes=self.note_type_mtimes,
             media=self.media,
         )
+        return replace(self.summary, decks=len(decks)), staged
 
 
 def stage_packages(
@@ -212,51 +263,42 @@ def stage_packages(
     cards = {r.summary.id: r.summary for r in results if r.summary is not None}
     media = {name: path for card in cards.values() for name, path in card.media}
     switchable = _switchable_names(results, config, phrases) if shared else {}
-    jobs, summaries = [], []
+    lock = identified.release.lock
+    types = {k: s.mtime for k, s in lock.note_types.items()}
+    jobs = []
     for variant in variants:
-        # With shared GUIDs, the variants' notes differ in time so that Anki switches them.
-        offset = [v.name for v in config.variants].index(variant.name) if shared else 0
-        title = switchable.get("", "") or deck_title(config, variant, phrases)
-        description = (descriptions or {}).get(variant.name, "")
-        decks = {title: DeckData(title, deck_id(config.id, variant.name, ""), description)}
-        packaged = []
-        due = 0
-        for entry in identified.notes[variant.name]:
-            note, guid = entry.note, entry.guid
-            if shared:  # one note for every variant, in decks of one name (see below)
-                note = replace(note, deck=switchable.get(note.subdeck, note.deck))
-                base, kind = entry.base, note.kind
-                guid = note_guid(config.id, entry.card_id, "", kind=kind, base=base, shared=True)
-            if not entry.retired:
-                due += 1
-                if note.deck not in decks:
-                    subdeck_id = deck_id(config.id, variant.name, note.subdeck)
-                    decks[note.deck] = DeckData(note.deck, subdeck_id)
-            mtime = identified.release.mtimes[(entry.key, variant.name)] + offset
-            due_or_none = 0 if entry.retired else due
-            packaged.append(PackagedNote(note, guid, mtime, due_or_none, entry.retired))
         name = deck_title(config, variant, phrases)
         path = out_dir / package_name(name, variant.name, version=version, switchable=shared)
-        lock = identified.release.lock
-        types = {k: s.mtime for k, s in lock.note_types.items()}
-        jobs.append(
-            _PackageJob(path, packaged, sorted(decks.values(), key=lambda d: d.name), types, media)
-        )
-        current = [cards[e.key] for e in identified.notes[variant.name] if not e.retired]
+        entries = identified.notes[variant.name]
+        current = [cards[e.key] for e in entries if not e.retired]
         anki_cards = sum(card.anki_cards for card in current)
-        retired = len(packaged) - len(current)
-        summaries.append(
-            PackageSummary(variant.name, path, len(current), anki_cards, len(decks), retired)
+        retired = len(entries) - len(current)
+        summary = PackageSummary(variant.name, path, len(current), anki_cards, 0, retired)
+        jobs.append(
+            _PackageJob(
+                variant,
+                path,
+                switchable.get("", "") or name,
+                (descriptions or {}).get(variant.name, ""),
+                entries,
+                identified.release.mtimes,
+                [v.name for v in config.variants].index(variant.name) if shared else 0,
+                switchable,
+                config.id,
+                types,
+                media,
+                summary,
+            )
         )
-    return list(zip(summaries, _write_all(jobs), strict=True))
+    return _write_all(jobs)
 
 
-def _write_all(jobs: list[_PackageJob]) -> list[Staged]:
+def _write_all(jobs: list[_PackageJob]) -> list[tuple[PackageSummary, Staged]]:
     """Write the packages: on a multi-core machine, when they are large, every package
     but the first in a forked process of its own (which inherits its notes: nothing is
     copied to it) while this process writes the first. If one fails, the others' staged
     files are deleted."""
-    notes = sum(len(job.notes) for job in jobs)
+    notes = sum(len(job.entries) for job in jobs)
     parallel = (
         len(jobs) > 1
         and notes >= PARALLEL_FROM
@@ -264,7 +306,7 @@ def _write_all(jobs: list[_PackageJob]) -> list[Staged]:
         and hasattr(os, "fork")
     )
     children = [_Child.start(job) for job in jobs[1:]] if parallel else []
-    written: list[Staged] = []
+    written: list[tuple[PackageSummary, Staged]] = []
     try:
         written.append(jobs[0].write())
         for job in jobs[1:] if not parallel else []:
@@ -272,7 +314,7 @@ def _write_all(jobs: list[_PackageJob]) -> list[Staged]:
         for child in children:
             written.append(child.result())
     except BaseException:
-        for item in written:
+        for _, item in written:
             item.discard()
         for child in children:
             child.stop()
@@ -298,9 +340,9 @@ class _Child:
         sending.close()
         return cls(job, process, receiving)
 
-    def result(self) -> Staged:
+    def result(self) -> tuple[PackageSummary, Staged]:
         try:
-            outcome: Staged | list[Problem] = self.reply.recv()
+            outcome: tuple[PackageSummary, Staged] | list[Problem] = self.reply.recv()
         except EOFError:  # it died without a word: killed, or out of memory
             self.process.join()
             raise DeckgenError(
@@ -313,7 +355,7 @@ class _Child:
                 ]
             ) from None
         self.process.join()
-        if isinstance(outcome, Staged):
+        if isinstance(outcome, tuple):
             return outcome
         if isinstance(outcome, Exception):
             raise outcome
@@ -324,8 +366,8 @@ class _Child:
         error here, or Ctrl-C, which reaches it too (its own writing() then cleans up)."""
         with contextlib.suppress(EOFError, OSError, KeyboardInterrupt):
             outcome = self.reply.recv()
-            if isinstance(outcome, Staged):
-                outcome.discard()
+            if isinstance(outcome, tuple):
+                outcome[1].discard()
         self.process.join()
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deckgen.cache import CardCache, CardResult, card_key, environment_digest
-from deckgen.cardfile import CardFile, CardText, read_card_file
+from deckgen.cache import CardCache, CardResult, card_key, environment_digest, text_digest
+from deckgen.cardfile import CardText, FileText, cut_card_file, load_card_file
 from deckgen.cardtext import CheckContext, question_key
 from deckgen.check import check_card
 from deckgen.config import load_config
@@ -101,24 +101,32 @@ def summarize(card: Card, problems: Sequence[Problem]) -> CardSummary:
 
 @dataclass(frozen=True)
 class Deck:
-    """A deck folder read: its config, phrases and card files, not yet parsed."""
+    """A deck folder read: its config, phrases and card files, not yet cut into cards."""
 
     folder: Path
     config: DeckConfig
     phrases: tuple[Phrase, ...]
-    files: tuple[CardFile, ...]
+    files: tuple[FileText, ...]
 
     @property
     def texts(self) -> list[CardText]:
-        return [text for file in self.files for text in file.cards]
+        return [text for file in self.files for text in cut_card_file(file).cards]
 
 
 def read_deck(deck_dir: Path) -> Deck:
-    """deck.toml, the phrase dictionaries and every card file, cut into cards."""
+    """deck.toml, the phrase dictionaries and every card file."""
     config = load_config(deck_dir)
     phrases = load_phrases(config)
-    files = tuple(read_card_file(path, deck_dir=deck_dir) for path in card_files(deck_dir))
+    files = tuple(load_card_file(path, deck_dir=deck_dir) for path in card_files(deck_dir))
     return Deck(deck_dir, config, phrases, files)
+
+
+@dataclass(frozen=True)
+class Processed:
+    """Every card's results, in deck order, and what is wrong with card files as a whole."""
+
+    results: list[CardResult]
+    problems: list[Problem]
 
 
 def _environment(deck: Deck) -> str:
@@ -135,27 +143,48 @@ def _environment(deck: Deck) -> str:
 
 def process_deck(
     deck: Deck, *, cache_dir: Path | None, save: bool = False, track: Track | None = None
-) -> list[CardResult]:
+) -> Processed:
     """Every card's results, in deck order: from the cache in ``cache_dir``, else computed
-    (in parallel when there are many); with ``save``, the cache is updated."""
-    texts = deck.texts
-    cache = CardCache(cache_dir or deck.folder, deck.config.id, _environment(deck))
-    keys = [card_key(text) for text in texts]
-    groups = [str(text.path) for text in texts]
-    results: list[CardResult | None] = (
-        [cache.get(key, group) for key, group in zip(keys, groups, strict=True)]
-        if cache_dir is not None
-        else [None] * len(texts)
-    )
-    missing = [index for index, result in enumerate(results) if result is None]
+    (in parallel when there are many); with ``save``, the cache is updated.
+
+    A card file whose text is unchanged since the cache was saved is not even cut into
+    cards; in an edited file, only the cards that changed are parsed again.
+    """
+    cache = CardCache(cache_dir, deck.config.id, _environment(deck)) if cache_dir else None
+    results: list[CardResult | None] = []
+    problems: list[Problem] = []
+    missing: list[tuple[int, CardText]] = []
+    changed: list[tuple[str, str, tuple[Problem, ...], list[tuple[int, str]]]] = []
+    for file in deck.files:
+        group, digest = str(file.path), text_digest(file.text)
+        readable = not file.problems  # a file that could not be read is never cached
+        if cache is not None and readable and (whole := cache.file(group, digest)) is not None:
+            results += whole[0]
+            problems += whole[1]
+            continue
+        cut = cut_card_file(file)
+        problems += cut.problems
+        slots = []
+        for text in cut.cards:
+            key = card_key(text)
+            result = cache.card(group, key) if cache is not None else None
+            if result is None:
+                missing.append((len(results), text))
+            slots.append((len(results), key))
+            results.append(result)
+        if readable:
+            changed.append((group, digest, cut.problems, slots))
     job = Job(deck.folder, deck.config, deck.phrases)
-    computed = _compute([texts[i] for i in missing], job, track)
-    for index, result in zip(missing, computed, strict=True):
+    computed = _compute([text for _, text in missing], job, track)
+    for (index, _), result in zip(missing, computed, strict=True):
         results[index] = result
-        cache.put(keys[index], groups[index], result)
-    if cache_dir is not None and save:
+    done = [result for result in results if result is not None]
+    if cache is not None and save:
+        for group, digest, own, slots in changed:
+            kept = [(key, results[index]) for index, key in slots]
+            cache.keep(group, digest, own, [(key, r) for key, r in kept if r is not None])
         cache.save()
-    return [result for result in results if result is not None]
+    return Processed(done, problems)
 
 
 def _compute(texts: list[CardText], job: Job, track: Track | None) -> list[CardResult]:
