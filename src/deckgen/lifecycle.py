@@ -120,6 +120,9 @@ def plan(
     for card in cards:
         before = previous.cards.get(card.id)
         item = released_from(card, before.guid_kind if before else None)
+        if before is not None and _unchanged(item, before):
+            current[card.id] = before  # the usual case: nothing to announce
+            continue
         if before is not None:
             if before.kind is not card.kind:
                 problems.append(_kind_change(card, before))
@@ -171,6 +174,18 @@ def plan(
             )
         )
     return Plan(current, retired, tuple(problems))
+
+
+def _unchanged(item: Released, before: Released) -> bool:
+    """Whether a card is released as it was (its notes' stamps aside)."""
+    return type(before) is Released and (
+        item.kind,
+        item.deck,
+        item.text,
+        item.question,
+        item.clozes,
+        item.base,
+    ) == (before.kind, before.deck, before.text, before.question, before.clozes, before.base)
 
 
 def _fields(item: Released) -> dict[str, Any]:
@@ -308,6 +323,13 @@ def release(
     built = sorted({variant for _, variant in hashes})
 
     def stamped(key: str, item: Any) -> Any:
+        kept = item.notes
+        if "*" not in kept and all(
+            v in kept and kept[v].hash == hashes.get((key, v)) for v in built
+        ):
+            for variant in built:  # the usual case: every note as released
+                mtimes[(key, variant)] = kept[variant].mtime
+            return item
         notes = {v: s for v, s in item.notes.items() if v != "*"}
         for variant in built:
             if (key, variant) not in hashes:  # a format-1 retired id: nothing to write

@@ -259,22 +259,26 @@ _KEY = json.JSONEncoder(ensure_ascii=False)
 
 def lock_text(lock: Lock) -> str:
     """The lock as JSON, one card per line, so that diffs stay readable."""
+    string = _KEY.encode
 
     def entry(item: Released) -> str:
-        data: dict[str, Any] = {
-            "kind": item.kind.value,
-            "deck": item.deck,
-            "text": item.text,
-            "question": item.question,
-        }
+        # What json.dumps(separators=(", ", ": ")) writes, without making a dict per card.
+        fields = [
+            f'"kind": "{item.kind.value}", "deck": {string(item.deck)}, '
+            f'"text": {string(item.text)}, "question": {string(item.question)}'
+        ]
         if item.clozes:
-            data["clozes"] = list(item.clozes)
+            fields.append(f'"clozes": {_ROW.encode(list(item.clozes))}')
         if item.base is not None:
-            data["base"] = item.base.value
+            fields.append(f'"base": "{item.base.value}"')
         if isinstance(item, Retired):
-            data["reason"] = item.reason
-        data["notes"] = {k: [s.hash, s.mtime] for k, s in sorted(item.notes.items())}
-        return _ROW.encode(data)
+            fields.append(f'"reason": {string(item.reason)}')
+        stamps = ", ".join(
+            f"{string(k)}: [{string(s.hash)}, {int(s.mtime)}]"
+            for k, s in sorted(item.notes.items())
+        )
+        fields.append(f'"notes": {{{stamps}}}')
+        return "{" + ", ".join(fields) + "}"
 
     def rows(entries: Mapping[str, Any], render: Any) -> str:
         body = ",\n".join(f"    {_KEY.encode(k)}: {render(v)}" for k, v in sorted(entries.items()))

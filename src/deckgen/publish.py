@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from deckgen.cache import CardResult
 from deckgen.convert import Phrase, convert_card, deck_title
@@ -36,17 +37,17 @@ from deckgen.render import render_retired
 from deckgen.sanitize import sanitize_note
 
 
-@dataclass(frozen=True)
-class Identity:
-    """One note of one variant with what identifies it in learners' collections."""
+class Identity(NamedTuple):
+    """One note of one variant with what identifies it in learners' collections (a tuple:
+    a build makes one per note)."""
 
     key: str
     """The lock's key: the card id, or ``id/kind`` for a retired note."""
     card_id: str
     variant: str
     notes: Sequence[Note]
-    """The card's notes, this one at ``index`` (read only when its package is written)."""
-    index: int
+    """The card's notes, this one at ``position`` (read only when its package is written)."""
+    position: int
     guid: str
     base: Kind
     """The kind whose GUID the note keeps (see package.note_guid)."""
@@ -54,7 +55,7 @@ class Identity:
 
     @property
     def note(self) -> Note:
-        return self.notes[self.index]
+        return self.notes[self.position]
 
 
 @dataclass(frozen=True)
