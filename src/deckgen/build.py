@@ -18,13 +18,12 @@ from deckgen.config import choose_variants
 from deckgen.errors import DeckgenError, Location, Problem, Severity
 from deckgen.lifecycle import NO_LOCK, OUT_OF_DATE, SWITCH_NEEDS_LOCK, Plan, plan
 from deckgen.lock import LOCK_NAME, Lock, build_time, read_lock, stage_lock
-from deckgen.model import CardSummary
+from deckgen.model import CardSummary, DeckTexts
 from deckgen.outputs import read_record
 from deckgen.parse import parse_card
 from deckgen.publish import (
     PackageSummary,
     changed_notes,
-    describe,
     identify,
     note_type_hashes,
     publish,
@@ -79,6 +78,8 @@ class Checked:
     lock: Lock
     plan: Plan
     problems: list[Problem]
+    texts: DeckTexts
+    """The deck's own title and description in every variant."""
     own: list[Problem]
     """The cards' and the deck's own problems, without those about what learners have
     (the lock): all that check reports once a build has brought the lock up to date."""
@@ -144,7 +145,9 @@ def check(
     problems += planned.problems
     if lock.missing and cards and _in_git(lock_path):
         problems.append(_missing_lock(lock_path))
-    return Checked(deck, results, lock, planned, silence(problems, deck.config), own)
+    return Checked(
+        deck, results, lock, planned, silence(problems, deck.config), processed.texts, own
+    )
 
 
 @_cycles_collected_after
@@ -279,13 +282,12 @@ def build(
     staged = stage_packages(
         identified,
         config=deck.config,
-        phrases=deck.phrases,
         variants=chosen,
         results=checked.results,
         out_dir=out_dir,
         shared=shared_guids,
         version=version,
-        descriptions=describe(deck.config, deck.phrases, chosen),
+        texts=checked.texts,
     )
     lock = None if shared_guids else stage_lock(deck_dir / LOCK_NAME, identified.release.lock)
     publish(([lock] if lock else []) + [item for _, item in staged])

@@ -26,7 +26,7 @@ import msgspec
 from deckgen.cardfile import CardText
 from deckgen.errors import Problem
 from deckgen.files import write_atomically
-from deckgen.model import CardSummary, Note
+from deckgen.model import CardSummary, DeckTexts, Note
 
 CACHE_DIR = ".deckgen-cache"
 FORMAT = 4
@@ -125,10 +125,27 @@ class _File:
     digest: str
     problems: tuple[Problem, ...]
     entries: tuple[_Entry, ...]
+    images: tuple[_Image, ...] = ()
+    """Every image its cards show."""
 
     @functools.cached_property
     def by_key(self) -> dict[str, _Entry]:
         return {entry.key: entry for entry in self.entries}
+
+
+@dataclass(frozen=True)
+class _Header:
+    format: int
+    environment: str
+    digest: str
+    images: tuple[_Image, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Texts:
+    format: int
+    environment: str
+    texts: DeckTexts
 
 
 @dataclass(frozen=True)
@@ -170,16 +187,40 @@ class CardCache:
     def __init__(self, folder: Path, deck_id: int, environment: str) -> None:
         self.folder = folder / CACHE_DIR / str(deck_id)
         self.environment = environment
+        self.data: dict[str, bytes] = {}
+        """Card file → its entry's bytes, as read (b"" if none)."""
         self.old: dict[str, _File | None] = {}
-        """Card file → its entry as loaded (None: none, or not for this environment)."""
+        """Card file → its entry as decoded (None: none, or not for this environment)."""
         self.new: dict[str, _Kept | None] = {}
         """Card file → what this build keeps (None: kept as loaded)."""
+        self.new_texts: DeckTexts | None = None
         self.paths: dict[str, Path] = {}
         """One Path object per path string: decoding makes tens of thousands."""
 
     def _path(self, group: str) -> Path:
         name = hashlib.sha256(group.encode("utf-8", "surrogatepass")).hexdigest()[:24]
         return self.folder / f"{name}.msgpack"
+
+    def _read(self, group: str) -> bytes:
+        if group not in self.data:
+            try:
+                self.data[group] = self._path(group).read_bytes()
+            except OSError:
+                self.data[group] = b""
+        return self.data[group]
+
+    def unchanged(self, group: str, digest: str) -> bool:
+        """Whether an earlier build stored results for this very card file text (and its
+        cards' images are unchanged): read without decoding the results."""
+        try:
+            header = msgspec.msgpack.decode(self._read(group), type=_Header)
+        except (ValueError, msgspec.DecodeError, TypeError):
+            return False
+        return (header.format, header.environment, header.digest) == (
+            FORMAT,
+            self.environment,
+            digest,
+        ) and all(_same_image(*image) for image in header.images)
 
     def _load(self, group: str) -> _File | None:
         """What an earlier build stored for one card file; a missing, damaged or foreign
@@ -196,21 +237,36 @@ class CardCache:
         if group not in self.old:
             self.old[group] = None
             try:
-                data = self._path(group).read_bytes()
-                stored = msgspec.msgpack.decode(data, type=_File, dec_hook=decode)
-            except (OSError, ValueError, msgspec.DecodeError, NotImplementedError, TypeError):
+                stored = msgspec.msgpack.decode(self._read(group), type=_File, dec_hook=decode)
+            except (ValueError, msgspec.DecodeError, NotImplementedError, TypeError):
                 return None
             if stored.format == FORMAT and stored.environment == self.environment:
                 self.old[group] = stored
+            self.data.pop(group, None)  # the notes keep what they need of it
         return self.old[group]
 
+    @property
+    def _texts_path(self) -> Path:
+        return self.folder / "deck-texts.msgpack"
+
+    def texts(self) -> DeckTexts | None:
+        """The deck's own texts as an earlier build made them, if for this environment."""
+        try:
+            data = self._texts_path.read_bytes()
+            stored = msgspec.msgpack.decode(data, type=_Texts)
+        except (OSError, ValueError, msgspec.DecodeError, TypeError):
+            return None
+        fits = stored.format == FORMAT and stored.environment == self.environment
+        return stored.texts if fits else None
+
+    def keep_texts(self, texts: DeckTexts) -> None:
+        self.new_texts = texts
+
     def file(self, group: str, digest: str) -> tuple[list[CardResult], tuple[Problem, ...]] | None:
-        """A card file's results and own problems, if its text is what they were made of
-        (and its cards' images are unchanged); the file is then kept as it is."""
+        """The results and own problems of a card file that is ``unchanged``; the file
+        is then kept as it is (None if its entry cannot be read after all)."""
         stored = self._load(group)
         if stored is None or stored.digest != digest:
-            return None
-        if not all(_same_image(*image) for entry in stored.entries for image in entry.images):
             return None
         self.new[group] = None
         return [entry.result.result() for entry in stored.entries], stored.problems
@@ -250,6 +306,7 @@ class CardCache:
                         "format": FORMAT,
                         "environment": self.environment,
                         "digest": kept.digest,
+                        "images": [image for _, _, images in entries for image in images],
                         "problems": kept.problems,
                         "entries": [
                             {"key": key, "result": result, "images": images}
@@ -258,7 +315,11 @@ class CardCache:
                     }
                 )
                 write_atomically(self._path(group), data)
+            if self.new_texts is not None:
+                texts = _Texts(FORMAT, self.environment, self.new_texts)
+                write_atomically(self._texts_path, encoder.encode(texts))
             kept_names = {self._path(group).name for group in self.new}
+            kept_names.add(self._texts_path.name)
             for stale in self.folder.glob("*.msgpack"):  # card files deleted since
                 if stale.name not in kept_names:
                     stale.unlink(missing_ok=True)

@@ -281,6 +281,16 @@ class DeckConfig:
         return self.path.parent
 
 
+@dataclass(frozen=True)
+class DeckTexts:
+    """The deck's own texts in each variant (by name), converted like its cards: what
+    each package is named after and says about itself."""
+
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+    """Sanitized HTML."""
+
+
 @functools.lru_cache(maxsize=4096)  # a deck's few tags and names, on every card
 def is_tag(text: str) -> bool:
     """A word Anki keeps as one tag and shows safely: no spaces, no '<' or '>' (Anki

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from deckgen.cache import CardResult
-from deckgen.convert import Phrase, convert_card, deck_title
+from deckgen.convert import Phrase, convert_card
 from deckgen.errors import DeckgenError, Location, Problem, counted
 from deckgen.files import CANNOT_WRITE, WORKER_DIED, Staged, is_folder, os_problem
 from deckgen.lifecycle import Plan, Release, note_hash, release
 from deckgen.lock import Lock
-from deckgen.model import DeckConfig, Kind, Note, Variant
+from deckgen.model import DeckConfig, DeckTexts, Kind, Note, Variant
 from deckgen.notetypes import note_type
 from deckgen.package import (
     DeckData,
@@ -252,23 +252,22 @@ def stage_packages(
     identified: Identified,
     *,
     config: DeckConfig,
-    phrases: tuple[Phrase, ...],
     variants: Sequence[Variant],
     results: Sequence[CardResult],
     out_dir: Path,
     shared: bool,
+    texts: DeckTexts,
     version: str = "",
-    descriptions: dict[str, str] | None = None,
 ) -> list[tuple[PackageSummary, Staged]]:
     """Write every variant's package beside its final path; nothing is replaced yet."""
     cards = {r.summary.id: r.summary for r in results if r.summary is not None}
     media = {name: path for card in cards.values() for name, path in card.media}
-    switchable = _switchable_names(results, config, phrases) if shared else {}
+    switchable = _switchable_names(results, texts) if shared else {}
     lock = identified.release.lock
     types = {k: s.mtime for k, s in lock.note_types.items()}
     jobs = []
     for variant in variants:
-        name = deck_title(config, variant, phrases)
+        name = texts.titles[variant.name]
         path = out_dir / package_name(name, variant.name, version=version, switchable=shared)
         entries = identified.notes[variant.name]
         current = [cards[e.key] for e in entries if not e.retired]
@@ -280,7 +279,7 @@ def stage_packages(
                 variant,
                 path,
                 switchable.get("", "") or name,
-                (descriptions or {}).get(variant.name, ""),
+                texts.descriptions[variant.name],
                 entries,
                 identified.release.mtimes,
                 [v.name for v in config.variants].index(variant.name) if shared else 0,
@@ -385,18 +384,14 @@ def _write_and_reply(job: _PackageJob, reply: multiprocessing.connection.Connect
         reply.close()
 
 
-def _switchable_names(
-    results: Sequence[CardResult], config: DeckConfig, phrases: tuple[Phrase, ...]
-) -> dict[str, str]:
+def _switchable_names(results: Sequence[CardResult], texts: DeckTexts) -> dict[str, str]:
     """Subdeck ("" for the top deck) → one deck name for every variant of a switchable
     package: each level in every script where they differ (如何做好运营工作 / 如何做好運營工作).
 
     Anki matches decks by name and never moves cards: with one name, switching script
     leaves learners' cards in decks whose names still read right, and no empty decks.
     """
-    by_subdeck: dict[str, dict[str, str]] = {
-        "": {v.name: deck_title(config, v, phrases) for v in config.variants}
-    }
+    by_subdeck: dict[str, dict[str, str]] = {"": dict(texts.titles)}
     for result in results:
         for note in result.notes:
             by_subdeck.setdefault(note.subdeck, {})[note.variant] = note.deck
@@ -431,24 +426,6 @@ def publish(staged: Sequence[Staged]) -> list[Path]:
             raise
         written.append(item.final)
     return written
-
-
-def describe(
-    config: DeckConfig, phrases: tuple[Phrase, ...], variants: Sequence[Variant]
-) -> dict[str, str]:
-    """Each variant's deck description: the deck's own text, converted like the cards'
-    (the variant's wording and quotation marks), then sanitized."""
-    from deckgen.convert import convert_description
-    from deckgen.markdown import render_markdown
-    from deckgen.render import render_description
-    from deckgen.sanitize import sanitize_html
-
-    body = render_markdown(config.description) if config.description else ""
-    html = render_description(config, body)
-    return {
-        v.name: sanitize_html(convert_description(html, variant=v, phrases=phrases))
-        for v in variants
-    }
 
 
 def _in_the_way(problem: Problem) -> Problem:

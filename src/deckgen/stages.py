@@ -22,7 +22,7 @@ from deckgen.convert import Phrase, convert_card, load_phrases
 from deckgen.errors import DeckgenError, Location, Problem
 from deckgen.files import WORKER_DIED, card_files
 from deckgen.lifecycle import cloze_texts, note_hash, text_hash
-from deckgen.model import Card, CardSummary, DeckConfig, Prose
+from deckgen.model import Card, CardSummary, DeckConfig, DeckTexts, Prose
 from deckgen.outputs import versions
 from deckgen.parse import parse_card
 from deckgen.quality import PLACEHOLDER_LEFT
@@ -123,10 +123,12 @@ def read_deck(deck_dir: Path) -> Deck:
 
 @dataclass(frozen=True)
 class Processed:
-    """Every card's results, in deck order, and what is wrong with card files as a whole."""
+    """Every card's results, in deck order, what is wrong with card files as a whole, and
+    the deck's own texts."""
 
     results: list[CardResult]
     problems: list[Problem]
+    texts: DeckTexts
 
 
 def _environment(deck: Deck) -> str:
@@ -144,80 +146,174 @@ def _environment(deck: Deck) -> str:
 def process_deck(
     deck: Deck, *, cache_dir: Path | None, save: bool = False, track: Track | None = None
 ) -> Processed:
-    """Every card's results, in deck order: from the cache in ``cache_dir``, else computed
-    (in parallel when there are many); with ``save``, the cache is updated.
+    """Every card's results, in deck order, and the deck's own texts: from the cache in
+    ``cache_dir``, else computed; with ``save``, the cache is updated.
 
     A card file whose text is unchanged since the cache was saved is not even cut into
-    cards; in an edited file, only the cards that changed are parsed again.
+    cards; in an edited file, only the cards that changed are parsed again, in a worker
+    process while this one reads the rest from the cache.
     """
     cache = CardCache(cache_dir, deck.config.id, _environment(deck)) if cache_dir else None
-    results: list[CardResult | None] = []
-    problems: list[Problem] = []
-    missing: list[tuple[int, CardText]] = []
-    changed: list[tuple[str, str, tuple[Problem, ...], list[tuple[int, str]]]] = []
-    for file in deck.files:
-        group, digest = str(file.path), text_digest(file.text)
-        readable = not file.problems  # a file that could not be read is never cached
-        if cache is not None and readable and (whole := cache.file(group, digest)) is not None:
-            results += whole[0]
-            problems += whole[1]
-            continue
-        cut = cut_card_file(file)
-        problems += cut.problems
-        slots = []
-        for text in cut.cards:
-            key = card_key(text)
-            result = cache.card(group, key) if cache is not None else None
-            if result is None:
-                missing.append((len(results), text))
-            slots.append((len(results), key))
-            results.append(result)
-        if readable:
-            changed.append((group, digest, cut.problems, slots))
+    parts = [_Part(file, text_digest(file.text)) for file in deck.files]
+    for part in parts:
+        if cache is None or not part.readable or not cache.unchanged(part.group, part.digest):
+            part.cut(cache)
+    texts = cache.texts() if cache is not None else None
     job = Job(deck.folder, deck.config, deck.phrases)
-    computed = _compute([text for _, text in missing], job, track)
-    for (index, _), result in zip(missing, computed, strict=True):
-        results[index] = result
-    done = [result for result in results if result is not None]
+    missing = [(part, index) for part in parts for index in part.missing]
+    overlap = any(part.results is None for part in parts)
+    with _Computing([part.texts[i] for part, i in missing], job, track, not texts, overlap) as work:
+        for part in parts:  # the unchanged files, while the workers compute
+            if part.results is None:
+                assert cache is not None
+                whole = cache.file(part.group, part.digest)
+                if whole is None:  # damaged since its header was read: recompute it here
+                    part.cut(cache)
+                    part.results = [r or process_card(t, job) for r, t in part.pairs()]
+                else:
+                    part.results, part.problems = [*whole[0]], whole[1]
+        for (part, index), result in zip(missing, work.results(), strict=True):
+            part.set(index, result)
+        texts = texts or work.deck_texts()
     if cache is not None and save:
-        for group, digest, own, slots in changed:
-            kept = [(key, results[index]) for index, key in slots]
-            cache.keep(group, digest, own, [(key, r) for key, r in kept if r is not None])
+        cache.keep_texts(texts)
+        for part in parts:
+            if part.keys is not None and part.readable:
+                cache.keep(part.group, part.digest, part.problems, part.entries())
         cache.save()
-    return Processed(done, problems)
+    results = [r for part in parts for r in part.results or () if r is not None]
+    return Processed(results, [p for part in parts for p in part.problems], texts)
 
 
-def _compute(texts: list[CardText], job: Job, track: Track | None) -> list[CardResult]:
-    workers = min(os.cpu_count() or 1, 4)
-    if len(texts) < PARALLEL_FROM or workers < 2:
-        items = track(texts, "reading cards") if track else texts
-        return [process_card(text, job) for text in items]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+class _Part:
+    """One card file on its way through process_deck."""
 
-    chunk = max(50, len(texts) // (workers * 4))
-    batches = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
-    context = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    def __init__(self, file: FileText, digest: str) -> None:
+        self.file, self.digest, self.group = file, digest, str(file.path)
+        self.readable = not file.problems
+        """A file that could not be read is never cached."""
+        self.results: list[CardResult | None] | None = None
+        """None while an unchanged file's results are still in the cache."""
+        self.problems: tuple[Problem, ...] = ()
+        self.texts: list[CardText] = []
+        self.keys: list[str] | None = None
+        """Set once the file is cut into cards: each card's cache key."""
+        self.missing: list[int] = []
+
+    def cut(self, cache: CardCache | None) -> None:
+        """Cut the file into cards and look each up in the cache."""
+        cut = cut_card_file(self.file)
+        self.problems, self.texts = cut.problems, list(cut.cards)
+        self.keys = [card_key(text) for text in self.texts]
+        self.results = [cache.card(self.group, key) if cache else None for key in self.keys]
+        self.missing = [i for i, result in enumerate(self.results) if result is None]
+
+    def pairs(self) -> list[tuple[CardResult | None, CardText]]:
+        return list(zip(self.results or [], self.texts, strict=True))
+
+    def set(self, index: int, result: CardResult) -> None:
+        assert self.results is not None
+        self.results[index] = result
+
+    def entries(self) -> list[tuple[str, CardResult]]:
+        pairs = zip(self.keys or [], self.results or [], strict=True)
+        return [(key, result) for key, result in pairs if result is not None]
+
+
+def deck_texts(config: DeckConfig, phrases: tuple[Phrase, ...]) -> DeckTexts:
+    """The deck's title and description in every variant: converted like the cards (the
+    variant's wording and quotation marks), the description then sanitized."""
+    from deckgen.convert import convert_description, deck_title
+    from deckgen.markdown import render_markdown
+    from deckgen.render import render_description
+    from deckgen.sanitize import sanitize_html
+
+    body = render_markdown(config.description) if config.description else ""
+    html = render_description(config, body)
+    return DeckTexts(
+        {v.name: deck_title(config, v, phrases) for v in config.variants},
+        {
+            v.name: sanitize_html(convert_description(html, variant=v, phrases=phrases))
+            for v in config.variants
+        },
     )
-    try:
-        with ProcessPoolExecutor(
+
+
+class _Computing:
+    """The cards the cache lacks (and the deck's texts, if it lacks them), computed in
+    worker processes: several on a cold build; one while this process reads the rest of
+    the cache (the worker's start, OpenCC's dictionaries above all, is then hidden). Few
+    cards and nothing to read meanwhile: computed here."""
+
+    def __init__(
+        self, texts: list[CardText], job: Job, track: Track | None, deck: bool, overlap: bool
+    ) -> None:
+        self.texts, self.job, self.track, self.deck = texts, job, track, deck
+        self.pool: Any = None
+        self.futures: list[Any] = []
+        self.deck_future: Any = None
+        cores = min(os.cpu_count() or 1, 4)
+        import multiprocessing
+
+        if cores < 2 or not (texts or deck):
+            return
+        if len(texts) >= PARALLEL_FROM:
+            workers = cores
+        elif overlap and "fork" in multiprocessing.get_all_start_methods():
+            workers = 1
+        else:
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        self.pool = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker, initargs=(job,)
-        ) as pool:
-            futures = [pool.submit(_process_batch, batch) for batch in batches]
-            waiting = track(futures, "reading cards") if track else futures
-            return [result for future in waiting for result in future.result()]
-    except BrokenProcessPool:
-        raise DeckgenError(
-            [
-                WORKER_DIED.at(
-                    Location(job.deck_dir),
-                    "a worker process stopped before it finished (out of memory?)",
-                    "run the build again; if it happens again, free some memory",
-                )
-            ]
-        ) from None
+        )
+        chunk = max(50, len(texts) // (workers * 4))
+        batches = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+        self.futures = [self.pool.submit(_process_batch, batch) for batch in batches]
+        self.deck_future = self.pool.submit(_deck_texts) if deck else None
+
+    def __enter__(self) -> _Computing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def results(self) -> list[CardResult]:
+        if self.pool is None:
+            items = self.track(self.texts, "reading cards") if self.track else self.texts
+            return [process_card(text, self.job) for text in items]
+        waiting = self.track(self.futures, "reading cards") if self.track else self.futures
+        results: list[CardResult] = self._waited(
+            lambda: [r for future in waiting for r in future.result()]
+        )
+        return results
+
+    def deck_texts(self) -> DeckTexts:
+        if self.deck_future is None or self.pool is None:
+            return deck_texts(self.job.config, self.job.phrases)
+        texts: DeckTexts = self._waited(self.deck_future.result)
+        return texts
+
+    def _waited(self, wait: Callable[[], Any]) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return wait()
+        except BrokenProcessPool:
+            raise DeckgenError(
+                [
+                    WORKER_DIED.at(
+                        Location(self.job.deck_dir),
+                        "a worker process stopped before it finished (out of memory?)",
+                        "run the build again; if it happens again, free some memory",
+                    )
+                ]
+            ) from None
 
 
 _WORKER_JOB: Job | None = None
@@ -231,3 +327,8 @@ def _start_worker(job: Job) -> None:
 def _process_batch(texts: list[CardText]) -> list[CardResult]:
     assert _WORKER_JOB is not None
     return [process_card(text, _WORKER_JOB) for text in texts]
+
+
+def _deck_texts() -> DeckTexts:
+    assert _WORKER_JOB is not None
+    return deck_texts(_WORKER_JOB.config, _WORKER_JOB.phrases)
