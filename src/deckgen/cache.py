@@ -154,7 +154,8 @@ class _Kept:
 
     digest: str
     problems: tuple[Problem, ...]
-    entries: list[tuple[str, CardResult]]
+    entries: list[tuple[str, CardResult, bytes | None]]
+    """(key, results, the results encoded if they came so from a worker), in card order."""
 
 
 def card_key(text: CardText) -> str:
@@ -168,8 +169,40 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+@functools.cache
 def _encoder() -> Any:
     return msgspec.msgpack.Encoder(enc_hook=_encode)
+
+
+def encode_result(result: CardResult) -> bytes:
+    """A card's results as the cache stores them: what a worker process sends back (a
+    tenth of pickle's work, and stored as it came)."""
+    data: bytes = _encoder().encode(result)
+    return data
+
+
+def decode_result(data: bytes) -> CardResult:
+    """What ``encode_result`` encoded; its notes are decoded when read."""
+    stored: _StoredResult = _result_decoder().decode(data)
+    return stored.result()
+
+
+@functools.cache
+def _result_decoder() -> Any:
+    return msgspec.msgpack.Decoder(_StoredResult, dec_hook=_decode_path)
+
+
+def _decode_path(kind: type, value: object) -> object:
+    if kind is Path and isinstance(value, str):
+        return _path(value)
+    raise NotImplementedError(kind)
+
+
+@functools.lru_cache(maxsize=65536)
+def _path(text: str) -> Path:
+    """One Path object per path: a deck's results name few files, tens of thousands of
+    times (a Path is half a kilobyte)."""
+    return Path(text)
 
 
 def _encode(value: object) -> object:
@@ -194,8 +227,6 @@ class CardCache:
         self.new: dict[str, _Kept | None] = {}
         """Card file → what this build keeps (None: kept as loaded)."""
         self.new_texts: DeckTexts | None = None
-        self.paths: dict[str, Path] = {}
-        """One Path object per path string: decoding makes tens of thousands."""
 
     def _path(self, group: str) -> Path:
         name = hashlib.sha256(group.encode("utf-8", "surrogatepass")).hexdigest()[:24]
@@ -226,18 +257,11 @@ class CardCache:
         """What an earlier build stored for one card file; a missing, damaged or foreign
         file holds nothing."""
 
-        def decode(kind: type, value: object) -> object:
-            if kind is Path and isinstance(value, str):
-                path = self.paths.get(value)
-                if path is None:
-                    path = self.paths[value] = Path(value)
-                return path
-            raise NotImplementedError(kind)
-
         if group not in self.old:
             self.old[group] = None
             try:
-                stored = msgspec.msgpack.decode(self._read(group), type=_File, dec_hook=decode)
+                data = self._read(group)
+                stored = msgspec.msgpack.decode(data, type=_File, dec_hook=_decode_path)
             except (ValueError, msgspec.DecodeError, NotImplementedError, TypeError):
                 return None
             if stored.format == FORMAT and stored.environment == self.environment:
@@ -284,7 +308,7 @@ class CardCache:
         group: str,
         digest: str,
         problems: tuple[Problem, ...],
-        entries: list[tuple[str, CardResult]],
+        entries: list[tuple[str, CardResult, bytes | None]],
     ) -> None:
         """What to store for a card file whose text changed: its cards' results, in order."""
         self.new[group] = _Kept(digest, problems, entries)
@@ -300,7 +324,10 @@ class CardCache:
             for group, kept in self.new.items():
                 if kept is None:
                     continue
-                entries = [(key, result, _images(result)) for key, result in kept.entries]
+                entries = [
+                    (key, msgspec.Raw(raw) if raw else result, _images(result))
+                    for key, result, raw in kept.entries
+                ]
                 data = encoder.encode(
                     {
                         "format": FORMAT,

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deckgen.cache import CardCache, CardResult, card_key, environment_digest, text_digest
+from deckgen.cache import (
+    CardCache,
+    CardResult,
+    card_key,
+    decode_result,
+    encode_result,
+    environment_digest,
+    text_digest,
+)
 from deckgen.cardfile import CardText, FileText, cut_card_file, load_card_file
 from deckgen.cardtext import CheckContext, question_key
 from deckgen.check import check_card
@@ -172,8 +180,8 @@ def process_deck(
                     part.results = [r or process_card(t, job) for r, t in part.pairs()]
                 else:
                     part.results, part.problems = [*whole[0]], whole[1]
-        for (part, index), result in zip(missing, work.results(), strict=True):
-            part.set(index, result)
+        for (part, index), (result, encoded) in zip(missing, work.results(), strict=True):
+            part.set(index, result, encoded)
         texts = texts or work.deck_texts()
     if cache is not None and save:
         cache.keep_texts(texts)
@@ -199,6 +207,8 @@ class _Part:
         self.keys: list[str] | None = None
         """Set once the file is cut into cards: each card's cache key."""
         self.missing: list[int] = []
+        self.encoded: dict[int, bytes] = {}
+        """Results as a worker process sent them (stored in the cache as they came)."""
 
     def cut(self, cache: CardCache | None) -> None:
         """Cut the file into cards and look each up in the cache."""
@@ -211,13 +221,15 @@ class _Part:
     def pairs(self) -> list[tuple[CardResult | None, CardText]]:
         return list(zip(self.results or [], self.texts, strict=True))
 
-    def set(self, index: int, result: CardResult) -> None:
+    def set(self, index: int, result: CardResult, encoded: bytes | None) -> None:
         assert self.results is not None
         self.results[index] = result
+        if encoded is not None:
+            self.encoded[index] = encoded
 
-    def entries(self) -> list[tuple[str, CardResult]]:
-        pairs = zip(self.keys or [], self.results or [], strict=True)
-        return [(key, result) for key, result in pairs if result is not None]
+    def entries(self) -> list[tuple[str, CardResult, bytes | None]]:
+        pairs = enumerate(zip(self.keys or [], self.results or [], strict=True))
+        return [(key, r, self.encoded.get(i)) for i, (key, r) in pairs if r is not None]
 
 
 def deck_texts(config: DeckConfig, phrases: tuple[Phrase, ...]) -> DeckTexts:
@@ -283,15 +295,16 @@ class _Computing:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def results(self) -> list[CardResult]:
+    def results(self) -> list[tuple[CardResult, bytes | None]]:
+        """Each card's results, and their encoding if a worker process sent them."""
         if self.pool is None:
             items = self.track(self.texts, "reading cards") if self.track else self.texts
-            return [process_card(text, self.job) for text in items]
+            return [(process_card(text, self.job), None) for text in items]
         waiting = self.track(self.futures, "reading cards") if self.track else self.futures
-        results: list[CardResult] = self._waited(
-            lambda: [r for future in waiting for r in future.result()]
+        encoded: list[bytes] = self._waited(
+            lambda: [data for future in waiting for data in future.result()]
         )
-        return results
+        return [(decode_result(data), data) for data in encoded]
 
     def deck_texts(self) -> DeckTexts:
         if self.deck_future is None or self.pool is None:
@@ -324,9 +337,9 @@ def _start_worker(job: Job) -> None:
     _WORKER_JOB = job
 
 
-def _process_batch(texts: list[CardText]) -> list[CardResult]:
+def _process_batch(texts: list[CardText]) -> list[bytes]:
     assert _WORKER_JOB is not None
-    return [process_card(text, _WORKER_JOB) for text in texts]
+    return [encode_result(process_card(text, _WORKER_JOB)) for text in texts]
 
 
 def _deck_texts() -> DeckTexts:
