@@ -22,7 +22,6 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +69,13 @@ class Phrase:
 
 def engine_version() -> str:
     """OpenCC's version: part of what every converted card depends on."""
+    from importlib import metadata
+
     return metadata.version("opencc")
 
 
 def _data_file(name: str) -> Path:
-    return Path(str(resources.files("deckgen") / "data" / name))
+    return Path(__file__).parent / "data" / name
 
 
 def _entry_problem(left: str, right: str, script: str) -> str:

@@ -15,6 +15,10 @@ import html
 import re
 from dataclasses import dataclass
 
+OPEN_DOLLARS = "open_dollars"
+"""An inline token's meta key (set by deckgen.markdown): the line offsets (soft breaks
+before) of each ``$`` that opens math never closed."""
+
 CLOZE_OPENER = re.compile(r"\{\{c([1-9][0-9]{0,2})::")
 """A deletion's opening marker, as the cloze plugin reads it (numbers 1 to 999)."""
 _PAIRED = re.compile(r"\\(?:begin|end)\{([^{}]*)\}|\\(left|right)(?![A-Za-z])|\\.|[{}]", re.DOTALL)

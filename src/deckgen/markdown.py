@@ -22,12 +22,9 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from deckgen.cloze import cloze_plugin
-from deckgen.latex import CLOZE_OPENER
+from deckgen.latex import CLOZE_OPENER, OPEN_DOLLARS
 from deckgen.model import BRACE, PROTECT_CLOSE, PROTECT_OPEN
 
-OPEN_DOLLARS = "open_dollars"
-"""An inline token's meta key: the line offsets (soft breaks before) of each ``$`` that
-opens math never closed."""
 _OPENING_DOLLAR = re.compile(r"\$(?=[^\s\d])")
 
 

@@ -20,8 +20,14 @@ from deckgen.cloze import malformed
 from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, brief, shown
 from deckgen.files import exists, is_inside, read_bytes, resolved
 from deckgen.frontmatter import BAD_TAGS
-from deckgen.latex import CLOZE_OPENER, MathCloze, split_clozes, unbalanced, without_clozes
-from deckgen.markdown import OPEN_DOLLARS
+from deckgen.latex import (
+    CLOZE_OPENER,
+    OPEN_DOLLARS,
+    MathCloze,
+    split_clozes,
+    unbalanced,
+    without_clozes,
+)
 from deckgen.model import (
     BRACE,
     Card,
