@@ -125,8 +125,6 @@ class _File:
     digest: str
     problems: tuple[Problem, ...]
     entries: tuple[_Entry, ...]
-    images: tuple[_Image, ...] = ()
-    """Every image its cards show."""
 
     @functools.cached_property
     def by_key(self) -> dict[str, _Entry]:
@@ -134,11 +132,20 @@ class _File:
 
 
 @dataclass(frozen=True)
-class _Header:
-    format: int
-    environment: str
+class _FileStamp:
+    """What a card file's entry was made of: its text's digest, and its cards' images."""
+
     digest: str
     images: tuple[_Image, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Every card file's stamp, in one small file: what finds the files to reuse whole."""
+
+    format: int
+    environment: str
+    files: dict[str, _FileStamp]
 
 
 @dataclass(frozen=True)
@@ -220,8 +227,8 @@ class CardCache:
     def __init__(self, folder: Path, deck_id: int, environment: str) -> None:
         self.folder = folder / CACHE_DIR / str(deck_id)
         self.environment = environment
-        self.data: dict[str, bytes] = {}
-        """Card file → its entry's bytes, as read (b"" if none)."""
+        self.index: dict[str, _FileStamp] | None = None
+        """Card file → its stamp, as the index holds them (loaded on first use)."""
         self.old: dict[str, _File | None] = {}
         """Card file → its entry as decoded (None: none, or not for this environment)."""
         self.new: dict[str, _Kept | None] = {}
@@ -232,26 +239,27 @@ class CardCache:
         name = hashlib.sha256(group.encode("utf-8", "surrogatepass")).hexdigest()[:24]
         return self.folder / f"{name}.msgpack"
 
-    def _read(self, group: str) -> bytes:
-        if group not in self.data:
+    def _stamps(self) -> dict[str, _FileStamp]:
+        if self.index is None:
+            self.index = {}
             try:
-                self.data[group] = self._path(group).read_bytes()
-            except OSError:
-                self.data[group] = b""
-        return self.data[group]
+                data = (self.folder / "index.msgpack").read_bytes()
+                index = msgspec.msgpack.decode(data, type=_Index)
+            except (OSError, ValueError, msgspec.DecodeError, TypeError):
+                return self.index
+            if (index.format, index.environment) == (FORMAT, self.environment):
+                self.index = index.files
+        return self.index
 
     def unchanged(self, group: str, digest: str) -> bool:
         """Whether an earlier build stored results for this very card file text (and its
-        cards' images are unchanged): read without decoding the results."""
-        try:
-            header = msgspec.msgpack.decode(self._read(group), type=_Header)
-        except (ValueError, msgspec.DecodeError, TypeError):
-            return False
-        return (header.format, header.environment, header.digest) == (
-            FORMAT,
-            self.environment,
-            digest,
-        ) and all(_same_image(*image) for image in header.images)
+        cards' images are unchanged): found in the index, without reading the results."""
+        stamp = self._stamps().get(group)
+        return (
+            stamp is not None
+            and stamp.digest == digest
+            and all(_same_image(*image) for image in stamp.images)
+        )
 
     def _load(self, group: str) -> _File | None:
         """What an earlier build stored for one card file; a missing, damaged or foreign
@@ -260,13 +268,12 @@ class CardCache:
         if group not in self.old:
             self.old[group] = None
             try:
-                data = self._read(group)
+                data = self._path(group).read_bytes()
                 stored = msgspec.msgpack.decode(data, type=_File, dec_hook=_decode_path)
-            except (ValueError, msgspec.DecodeError, NotImplementedError, TypeError):
+            except (OSError, ValueError, msgspec.DecodeError, NotImplementedError, TypeError):
                 return None
             if stored.format == FORMAT and stored.environment == self.environment:
                 self.old[group] = stored
-            self.data.pop(group, None)  # the notes keep what they need of it
         return self.old[group]
 
     @property
@@ -321,8 +328,11 @@ class CardCache:
         with contextlib.suppress(Exception):  # a cache is only an optimisation
             self.folder.mkdir(parents=True, exist_ok=True)
             encoder = _encoder()
+            stamps = {}
             for group, kept in self.new.items():
                 if kept is None:
+                    if (stamp := self._stamps().get(group)) is not None:
+                        stamps[group] = stamp
                     continue
                 entries = [
                     (key, msgspec.Raw(raw) if raw else result, _images(result))
@@ -333,7 +343,6 @@ class CardCache:
                         "format": FORMAT,
                         "environment": self.environment,
                         "digest": kept.digest,
-                        "images": [image for _, _, images in entries for image in images],
                         "problems": kept.problems,
                         "entries": [
                             {"key": key, "result": result, "images": images}
@@ -342,11 +351,16 @@ class CardCache:
                     }
                 )
                 write_atomically(self._path(group), data)
+                stamps[group] = _FileStamp(
+                    kept.digest, tuple(image for _, _, images in entries for image in images)
+                )
+            index = _Index(FORMAT, self.environment, stamps)
+            write_atomically(self.folder / "index.msgpack", encoder.encode(index))
             if self.new_texts is not None:
                 texts = _Texts(FORMAT, self.environment, self.new_texts)
                 write_atomically(self._texts_path, encoder.encode(texts))
             kept_names = {self._path(group).name for group in self.new}
-            kept_names.add(self._texts_path.name)
+            kept_names |= {self._texts_path.name, "index.msgpack"}
             for stale in self.folder.glob("*.msgpack"):  # card files deleted since
                 if stale.name not in kept_names:
                     stale.unlink(missing_ok=True)
