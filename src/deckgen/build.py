@@ -27,7 +27,7 @@ from deckgen.publish import (
     identify,
     note_type_hashes,
     publish,
-    stage_packages,
+    start_packages,
 )
 from deckgen.recover import note_keys, recover
 from deckgen.stages import Deck, Track, process_deck, read_deck
@@ -279,7 +279,7 @@ def build(
                 )
             ]
         )
-    staged = stage_packages(
+    writing = start_packages(
         identified,
         config=deck.config,
         variants=chosen,
@@ -289,7 +289,14 @@ def build(
         version=version,
         texts=checked.texts,
     )
-    lock = None if shared_guids else stage_lock(deck_dir / LOCK_NAME, identified.release.lock)
+    with writing:  # the lock is staged while the packages are written
+        lock = None if shared_guids else stage_lock(deck_dir / LOCK_NAME, identified.release.lock)
+        try:
+            staged = writing.results()
+        except BaseException:
+            if lock is not None:
+                lock.discard()
+            raise
     publish(([lock] if lock else []) + [item for _, item in staged])
     every = {v.name for v in chosen} == {v.name for v in deck.config.variants}
     settled = checked.own if every and not shared_guids else None

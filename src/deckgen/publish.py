@@ -248,7 +248,7 @@ class _PackageJob:
         return replace(self.summary, decks=len(decks)), staged
 
 
-def stage_packages(
+def start_packages(
     identified: Identified,
     *,
     config: DeckConfig,
@@ -258,8 +258,9 @@ def stage_packages(
     shared: bool,
     texts: DeckTexts,
     version: str = "",
-) -> list[tuple[PackageSummary, Staged]]:
-    """Write every variant's package beside its final path; nothing is replaced yet."""
+) -> Writing:
+    """Start writing every variant's package beside its final path (nothing is replaced):
+    use as ``with start_packages(...) as writing:`` and take ``writing.results()``."""
     cards = {r.summary.id: r.summary for r in results if r.summary is not None}
     media = {name: path for card in cards.values() for name, path in card.media}
     switchable = _switchable_names(results, texts) if shared else {}
@@ -290,36 +291,43 @@ def stage_packages(
                 summary,
             )
         )
-    return _write_all(jobs)
+    return Writing(jobs)
 
 
-def _write_all(jobs: list[_PackageJob]) -> list[tuple[PackageSummary, Staged]]:
-    """Write the packages: on a multi-core machine, when they are large, every package
-    but the first in a forked process of its own (which inherits its notes: nothing is
-    copied to it) while this process writes the first. If one fails, the others' staged
-    files are deleted."""
-    notes = sum(len(job.entries) for job in jobs)
-    parallel = (
-        len(jobs) > 1
-        and notes >= PARALLEL_FROM
-        and (os.cpu_count() or 1) > 1
-        and hasattr(os, "fork")
-    )
-    children = [_Child.start(job) for job in jobs[1:]] if parallel else []
-    written: list[tuple[PackageSummary, Staged]] = []
-    try:
-        written.append(jobs[0].write())
-        for job in jobs[1:] if not parallel else []:
-            written.append(job.write())
-        for child in children:
-            written.append(child.result())
-    except BaseException:
-        for _, item in written:
-            item.discard()
-        for child in children:
-            child.stop()
-        raise
-    return written
+class Writing:
+    """Packages being written: on a multi-core machine, when they are large, each in a
+    forked process of its own (which inherits its notes: nothing is copied to it), so
+    that this process is free meanwhile (for the lock); else here, in ``results``. If
+    anything fails, every staged package is deleted."""
+
+    def __init__(self, jobs: list[_PackageJob]) -> None:
+        self.jobs = jobs
+        notes = sum(len(job.entries) for job in jobs)
+        parallel = (
+            len(jobs) > 1
+            and notes >= PARALLEL_FROM
+            and (os.cpu_count() or 1) > 1
+            and hasattr(os, "fork")
+        )
+        self.children = [_Child.start(job) for job in jobs] if parallel else []
+        self.written: list[tuple[PackageSummary, Staged]] = []
+
+    def __enter__(self) -> Writing:
+        return self
+
+    def __exit__(self, kind: object, *details: object) -> None:
+        if kind is not None:  # this process failed, or one of the writers
+            for _, item in self.written:
+                item.discard()
+            for child in self.children:
+                child.stop()
+
+    def results(self) -> list[tuple[PackageSummary, Staged]]:
+        for job in self.jobs if not self.children else []:
+            self.written.append(job.write())
+        for child in self.children:
+            self.written.append(child.result())
+        return self.written
 
 
 @dataclass(frozen=True)
@@ -342,7 +350,9 @@ class _Child:
 
     def result(self) -> tuple[PackageSummary, Staged]:
         try:
-            outcome: tuple[PackageSummary, Staged] | list[Problem] = self.reply.recv()
+            outcome: tuple[PackageSummary, Staged] | list[Problem] | BaseException = (
+                self.reply.recv()
+            )
         except EOFError:  # it died without a word: killed, or out of memory
             self.process.join()
             raise DeckgenError(
@@ -357,7 +367,7 @@ class _Child:
         self.process.join()
         if isinstance(outcome, tuple):
             return outcome
-        if isinstance(outcome, Exception):
+        if isinstance(outcome, BaseException):
             raise outcome
         raise DeckgenError(outcome)
 
@@ -378,8 +388,9 @@ def _write_and_reply(job: _PackageJob, reply: multiprocessing.connection.Connect
         reply.send(list(error.problems))
     except Exception as error:  # a bug: the parent raises it as its own
         reply.send(RuntimeError(f"writing {job.path.name}: {error!r}"))
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent says so
-        pass
+    except KeyboardInterrupt:  # Ctrl-C: the parent stops too, and says so
+        with contextlib.suppress(OSError):
+            reply.send(KeyboardInterrupt())
     finally:
         reply.close()
 
