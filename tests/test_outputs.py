@@ -215,6 +215,24 @@ def test_a_damaged_cache_is_ignored(
     assert packages(out) == good
 
 
+@pytest.mark.parametrize("damage", [b"", b"not msgpack at all"], ids=["empty", "garbage"])
+def test_a_damaged_card_file_entry_is_rebuilt_when_the_index_trusts_it(
+    sample_deck: Path, tmp_path: Path, fixed_epoch: None, damage: bytes
+) -> None:
+    """The index says a card file is unchanged, but its entry cannot be read: its cards
+    are parsed again, and the packages are those of a clean build."""
+    out = tmp_path / "out"
+    build(sample_deck, out)
+    entries = [p for p in (out / CACHE_DIR).rglob("*.msgpack") if len(p.stem) == 24]
+    assert len(entries) == 2  # one per card file, beside the index and the deck's texts
+    for entry in entries:
+        entry.write_bytes(damage)
+    build(sample_deck, tmp_path / "clean-out")
+    result = run("build", sample_deck, "--out", out, "--force")
+    assert result.exit_code == 0, result.output
+    assert packages(out) == packages(tmp_path / "clean-out")
+
+
 def test_a_foreign_cache_is_ignored(sample_deck: Path, tmp_path: Path, fixed_epoch: None) -> None:
     """Another copy of the deck with other phrases shares the output folder's cache file."""
     out = tmp_path / "out"
