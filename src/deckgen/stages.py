@@ -175,7 +175,7 @@ def process_deck(
             if part.results is None:
                 assert cache is not None
                 whole = cache.file(part.group, part.digest)
-                if whole is None:  # damaged since its header was read: recompute it here
+                if whole is None:  # the index trusts an entry that cannot be read
                     part.cut(cache)
                     part.results = [r or process_card(t, job) for r, t in part.pairs()]
                 else:
