@@ -19,7 +19,17 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "deckgen"
 
 PARTS = {
     "face": {"cli", "__main__"},
-    "pipeline": {"build", "stages", "cache", "outputs", "rebuild", "publish", "recover"},
+    "pipeline": {
+        "build",
+        "stages",
+        "results",
+        "cache",
+        "outputs",
+        "rebuild",
+        "identify",
+        "publish",
+        "recover",
+    },
     "authoring": {"scaffold", "init", "preview", "anki_template", "release", "changelog"},
     "parsing": {
         "config",

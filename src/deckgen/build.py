@@ -10,26 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from deckgen.cache import CardResult
 from deckgen.cardfile import NO_CARDS, duplicate_ids
 from deckgen.cardtext import CheckContext
 from deckgen.check import check_deck, read_sources, silence
 from deckgen.config import choose_variants
 from deckgen.errors import DeckgenError, Location, Problem, Severity
+from deckgen.identify import changed_notes, identify, note_type_hashes
 from deckgen.lifecycle import NO_LOCK, OUT_OF_DATE, SWITCH_NEEDS_LOCK, Plan, plan
 from deckgen.lock import LOCK_NAME, Lock, build_time, read_lock, stage_lock
 from deckgen.model import CardSummary, DeckTexts
 from deckgen.outputs import read_record
 from deckgen.parse import parse_card
-from deckgen.publish import (
-    PackageSummary,
-    changed_notes,
-    identify,
-    note_type_hashes,
-    publish,
-    start_packages,
-)
+from deckgen.publish import PackageSummary, publish, start_packages
 from deckgen.recover import note_keys, recover
+from deckgen.results import CardResult
 from deckgen.stages import Deck, Track, process_deck, read_deck
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING

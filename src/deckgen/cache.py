@@ -6,9 +6,9 @@ in an edited file, a card's entry is found by a hash of its Markdown, its file a
 line, and its file's front matter. Everything else that shapes the results (deck.toml,
 the phrase dictionaries, deckgen's and OpenCC's versions) is one ``environment``
 digest for the whole file: when it differs, nothing is reused. An entry whose images
-changed is not reused either. Notes are decoded only when read (``Notes``). The cache
-is plain msgpack read with a typed decoder (never pickle: a planted file must not run
-code), written atomically, and safe to delete; a damaged or foreign one is ignored.
+changed is not reused either. The cache is plain msgpack read with a typed decoder
+(deckgen.results), written atomically, and safe to delete; a damaged or foreign one is
+ignored.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
 
 import msgspec
 
 from deckgen.cardfile import CardText
 from deckgen.errors import Problem
 from deckgen.files import write_atomically
-from deckgen.model import CardSummary, DeckTexts, Note
+from deckgen.model import DeckTexts
+from deckgen.results import CardResult, StoredResult, decode_path, encoder
 
 CACHE_DIR = ".deckgen-cache"
 FORMAT = 4
@@ -35,84 +35,10 @@ _Image = tuple[str, int, int, str]
 """(path, size, mtime_ns, media name) of an image a card shows."""
 
 
-class Notes(Sequence[Note]):
-    """One card's notes as the cache holds them (one per variant), each decoded when
-    first read: a build reads every card's results, but the process that writes one
-    variant's package needs only that variant's notes, and check needs none."""
-
-    __slots__ = ("_decoded", "_encoded")
-
-    def __init__(self, encoded: Sequence[msgspec.Raw]) -> None:
-        self._encoded = tuple(encoded)
-        self._decoded: list[Note | None] = [None] * len(self._encoded)
-
-    def __len__(self) -> int:
-        return len(self._encoded)
-
-    @overload
-    def __getitem__(self, index: int) -> Note: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Note]: ...
-    def __getitem__(self, index: int | slice) -> Note | Sequence[Note]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(len(self))[index])
-        note = self._decoded[index]
-        if note is None:
-            note = self._decoded[index] = _note_decoder().decode(self._encoded[index])
-        return note
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and tuple(self) == tuple(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple[type, tuple[tuple[Note, ...]]]:
-        return tuple, (tuple(self),)
-
-    def encoded(self) -> tuple[msgspec.Raw, ...]:
-        return self._encoded
-
-
-@functools.cache
-def _note_decoder() -> msgspec.msgpack.Decoder[Note]:
-    return msgspec.msgpack.Decoder(Note)
-
-
-@dataclass(frozen=True, slots=True)
-class CardResult:
-    """Everything the stages made of one card: what check and build need, per card."""
-
-    summary: CardSummary | None
-    """What the deck stages need of the card; None when errors stop it being read."""
-    problems: tuple[Problem, ...]
-    notes: Sequence[Note] = ()
-    """One per variant of deck.toml, in its order: converted and sanitized."""
-    guids: tuple[str, ...] = ()
-    """Each note's GUID while the card keeps the kind it first shipped with (the usual
-    case; package.note_guid): made once, with the card's other results."""
-    hashes: tuple[str, ...] = ()
-    """Each note's hash (lifecycle.note_hash) with that GUID."""
-
-
-@dataclass(frozen=True, slots=True)
-class _StoredResult:
-    """A CardResult as the cache file holds it: its notes left encoded."""
-
-    summary: CardSummary | None
-    problems: tuple[Problem, ...]
-    notes: tuple[msgspec.Raw, ...] = ()
-    guids: tuple[str, ...] = ()
-    hashes: tuple[str, ...] = ()
-
-    def result(self) -> CardResult:
-        notes = Notes(self.notes) if self.notes else ()
-        return CardResult(self.summary, self.problems, notes, self.guids, self.hashes)
-
-
 @dataclass(frozen=True, slots=True)
 class _Entry:
     key: str
-    result: _StoredResult
+    result: StoredResult
     images: tuple[_Image, ...] = ()
 
 
@@ -176,50 +102,6 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-@functools.cache
-def _encoder() -> Any:
-    return msgspec.msgpack.Encoder(enc_hook=_encode)
-
-
-def encode_result(result: CardResult) -> bytes:
-    """A card's results as the cache stores them: what a worker process sends back (a
-    tenth of pickle's work, and stored as it came)."""
-    data: bytes = _encoder().encode(result)
-    return data
-
-
-def decode_result(data: bytes) -> CardResult:
-    """What ``encode_result`` encoded; its notes are decoded when read."""
-    stored: _StoredResult = _result_decoder().decode(data)
-    return stored.result()
-
-
-@functools.cache
-def _result_decoder() -> Any:
-    return msgspec.msgpack.Decoder(_StoredResult, dec_hook=_decode_path)
-
-
-def _decode_path(kind: type, value: object) -> object:
-    if kind is Path and isinstance(value, str):
-        return _path(value)
-    raise NotImplementedError(kind)
-
-
-@functools.lru_cache(maxsize=65536)
-def _path(text: str) -> Path:
-    """One Path object per path: a deck's results name few files, tens of thousands of
-    times (a Path is half a kilobyte)."""
-    return Path(text)
-
-
-def _encode(value: object) -> object:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, Notes):  # still encoded as read: stored as it was
-        return list(value.encoded())
-    raise NotImplementedError(type(value))
-
-
 class CardCache:
     """The cache of one deck in one output folder: a file per card file, so that a build
     after editing one card rewrites one small file."""
@@ -269,7 +151,7 @@ class CardCache:
             self.old[group] = None
             try:
                 data = self._path(group).read_bytes()
-                stored = msgspec.msgpack.decode(data, type=_File, dec_hook=_decode_path)
+                stored = msgspec.msgpack.decode(data, type=_File, dec_hook=decode_path)
             except (OSError, ValueError, msgspec.DecodeError, NotImplementedError, TypeError):
                 return None
             if stored.format == FORMAT and stored.environment == self.environment:
@@ -327,7 +209,7 @@ class CardCache:
 
         with contextlib.suppress(Exception):  # a cache is only an optimisation
             self.folder.mkdir(parents=True, exist_ok=True)
-            encoder = _encoder()
+            encoding = encoder()
             stamps = {}
             for group, kept in self.new.items():
                 if kept is None:
@@ -338,7 +220,7 @@ class CardCache:
                     (key, msgspec.Raw(raw) if raw else result, _images(result))
                     for key, result, raw in kept.entries
                 ]
-                data = encoder.encode(
+                data = encoding.encode(
                     {
                         "format": FORMAT,
                         "environment": self.environment,
@@ -355,10 +237,10 @@ class CardCache:
                     kept.digest, tuple(image for _, _, images in entries for image in images)
                 )
             index = _Index(FORMAT, self.environment, stamps)
-            write_atomically(self.folder / "index.msgpack", encoder.encode(index))
+            write_atomically(self.folder / "index.msgpack", encoding.encode(index))
             if self.new_texts is not None:
                 texts = _Texts(FORMAT, self.environment, self.new_texts)
-                write_atomically(self._texts_path, encoder.encode(texts))
+                write_atomically(self._texts_path, encoding.encode(texts))
             kept_names = {self._path(group).name for group in self.new}
             kept_names |= {self._texts_path.name, "index.msgpack"}
             for stale in self.folder.glob("*.msgpack"):  # card files deleted since

@@ -13,15 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deckgen.cache import (
-    CardCache,
-    CardResult,
-    card_key,
-    decode_result,
-    encode_result,
-    environment_digest,
-    text_digest,
-)
+from deckgen.cache import CardCache, card_key, environment_digest, text_digest
 from deckgen.cardfile import CardText, FileText, cut_card_file, load_card_file
 from deckgen.cardtext import CheckContext, question_key
 from deckgen.check import check_card
@@ -35,6 +27,7 @@ from deckgen.outputs import versions
 from deckgen.parse import parse_card
 from deckgen.quality import PLACEHOLDER_LEFT
 from deckgen.render import render_card
+from deckgen.results import CardResult, decode_result, encode_result
 from deckgen.sanitize import sanitize_note
 
 PARALLEL_FROM = 400
