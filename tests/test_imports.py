@@ -36,6 +36,7 @@ PARTS = {
         "frontmatter",
         "cardfile",
         "parse",
+        "images",
         "cloze",
         "markdown",
         "latex",

@@ -268,7 +268,7 @@ def _same_image(path: str, size: int, mtime_ns: int, media: str) -> bool:
         status = os.stat(path)
         if (status.st_size, status.st_mtime_ns) == (size, mtime_ns):
             return True
-        from deckgen.parse import media_name
+        from deckgen.images import media_name
 
         return media_name(Path(path).read_bytes(), Path(path)) == media
     except OSError:

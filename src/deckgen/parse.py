@@ -8,18 +8,16 @@ cache and parallelise per card; the tokens do not outlive this module.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
-import urllib.parse
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deckgen.cardfile import MAX_PROBLEMS_PER_FILE, CardText
 from deckgen.cloze import malformed
-from deckgen.errors import DeckgenError, Location, Problem, Rule, Severity, brief, shown
-from deckgen.files import exists, is_inside, read_bytes, resolved
+from deckgen.errors import Location, Problem, Rule, Severity, brief, shown
 from deckgen.frontmatter import BAD_TAGS
+from deckgen.images import BAD_IMAGE_PATH, NO_IMAGE, read_image
 from deckgen.latex import (
     CLOZE_OPENER,
     OPEN_DOLLARS,
@@ -51,8 +49,6 @@ EMPTY = Rule("DG009", ERROR, "empty question or answer")
 TWO_NOTES = Rule("DG014", ERROR, "card has more than one note")
 RAW_HTML = Rule("DG030", ERROR, "raw HTML in a card")
 BAD_LINK = Rule("DG031", ERROR, "link with a scheme other than http, https, mailto")
-BAD_IMAGE_PATH = Rule("DG032", ERROR, "image path is absolute, outside the deck, or unreadable")
-NO_IMAGE = Rule("DG033", ERROR, "image not found")
 LEFT_OPEN = Rule("DG035", ERROR, "code fence or note left open past the card's end")
 UNDERLINED_HEADING = Rule("DG036", ERROR, "heading underlined with --- or === inside a card")
 UNKNOWN_SOURCE = Rule("DG037", ERROR, "quote names a source deck.toml does not have")
@@ -73,12 +69,6 @@ _MATH = ("math_inline", "math_inline_double", "math_block")
 CARD_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CARD_ATTRS = ("id", "class", "tags", "allow")
 _LINK_SCHEMES = ("http:", "https:", "mailto:")
-IMAGE_BYTES = 16 * 2**20
-
-
-def media_name(data: bytes, path: Path) -> str:
-    """Content-hashed media name: the same image always gets the same name."""
-    return f"deckgen-{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()}"
 
 
 class _CardParser:
@@ -478,44 +468,12 @@ class _CardParser:
             )
 
     def resolve_image(self, encoded: str, line: int) -> None:
-        hint = "put the image in the deck folder (e.g. images/) and use a relative path"
-        # markdown-it percent-encodes the path (图.png → %E5%9B%BE.png); the file has the name.
-        src = urllib.parse.unquote(encoded)
-        if any(not c.isprintable() for c in src):
-            self.problem(
-                BAD_IMAGE_PATH, line, f"image path {shown(src)} has control characters", hint
-            )
-            return
-        if ":" in src.split("/")[0] or src.startswith(("/", "\\")):
-            self.problem(BAD_IMAGE_PATH, line, f"image {shown(src)} is not a relative path", hint)
-            return
-        path = self.path.parent / src
-        if resolved(path) is None:
-            self.problem(BAD_IMAGE_PATH, line, f"image {shown(src)}: a symbolic link loop", hint)
-            return
-        if not is_inside(path, self.deck_dir):
-            self.problem(
-                BAD_IMAGE_PATH, line, f"image {shown(src)} is outside the deck folder", hint
-            )
-            return
-        if not exists(path):
-            self.problem(NO_IMAGE, line, f"image {shown(src)} not found", hint)
-            return
-        try:
-            data = read_bytes(path, inside=self.deck_dir, limit=IMAGE_BYTES)
-        except DeckgenError as error:
-            reason = error.problems[0].message.removeprefix("is ").removeprefix("cannot read: ")
-            outside = error.problems[0].code == "DG001"
-            message = (
-                f"image {shown(src)} is outside the deck folder"
-                if outside
-                else f"image {shown(src)}: {reason}"
-            )
-            self.problem(BAD_IMAGE_PATH, line, message, hint)
-            return
-        name = media_name(data, path)
-        self.media[encoded] = name
-        self.images.append(Image(src=encoded, path=path, media=name, location=self.location(line)))
+        found = read_image(encoded, self.path, self.deck_dir, self.location(line))
+        if isinstance(found, Problem):
+            self.problems.append(found)
+        else:
+            self.media[encoded] = found.media
+            self.images.append(found)
 
 
 def parse_card(
