@@ -36,6 +36,8 @@ PARTS = {
         "frontmatter",
         "cardfile",
         "parse",
+        "guards",
+        "tokens",
         "images",
         "cloze",
         "markdown",

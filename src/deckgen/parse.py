@@ -2,7 +2,8 @@
 (plain data); every problem names file:line.
 
 Each card is parsed on its own with markdown-it, which is what lets the build
-cache and parallelise per card; the tokens do not outlive this module.
+cache and parallelise per card; the tokens do not leave parsing (this module, with
+deckgen.guards for what a card may not hold and deckgen.tokens for reading tokens).
 """
 
 from __future__ import annotations
@@ -14,27 +15,36 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deckgen.cardfile import MAX_PROBLEMS_PER_FILE, CardText
-from deckgen.cloze import malformed
-from deckgen.errors import Location, Problem, Rule, Severity, brief, shown
+from deckgen.errors import Location, Problem, Rule, Severity, shown
 from deckgen.frontmatter import BAD_TAGS
-from deckgen.images import BAD_IMAGE_PATH, NO_IMAGE, read_image
-from deckgen.latex import (
-    CLOZE_OPENER,
-    OPEN_DOLLARS,
-    MathCloze,
-    split_clozes,
-    unbalanced,
-    without_clozes,
+from deckgen.guards import (
+    BAD_LINK,
+    LEFT_OPEN,
+    MALFORMED_CLOZE,
+    MISPLACED_CLOZE,
+    RAW_HTML,
+    UNBALANCED_MATH,
+    UNDERLINED_HEADING,
+    UNKNOWN_LANGUAGE,
+    Guard,
 )
+from deckgen.images import BAD_IMAGE_PATH, NO_IMAGE, read_image
 from deckgen.model import (
     BRACE,
     Card,
-    Cloze,
     Image,
     Kind,
     Part,
     TextLine,
     is_tag,
+)
+from deckgen.tokens import (
+    MATH,
+    bullet_lists,
+    clozes,
+    inline_blocks,
+    plain_text,
+    top_level_blocks,
 )
 
 if TYPE_CHECKING:
@@ -47,28 +57,16 @@ UNKNOWN_ATTRIBUTE = Rule("DG007", ERROR, "unknown card or quote attribute")
 UNKNOWN_KIND = Rule("DG008", ERROR, "unknown card kind")
 EMPTY = Rule("DG009", ERROR, "empty question or answer")
 TWO_NOTES = Rule("DG014", ERROR, "card has more than one note")
-RAW_HTML = Rule("DG030", ERROR, "raw HTML in a card")
-BAD_LINK = Rule("DG031", ERROR, "link with a scheme other than http, https, mailto")
-LEFT_OPEN = Rule("DG035", ERROR, "code fence or note left open past the card's end")
-UNDERLINED_HEADING = Rule("DG036", ERROR, "heading underlined with --- or === inside a card")
 UNKNOWN_SOURCE = Rule("DG037", ERROR, "quote names a source deck.toml does not have")
-MALFORMED_CLOZE = Rule("DG040", ERROR, "malformed cloze")
-MISPLACED_CLOZE = Rule("DG041", ERROR, "cloze deletion outside a .cloze card's answer")
 NO_DELETION = Rule("DG042", ERROR, "cloze card has no deletion")
-UNBALANCED_MATH = Rule("DG038", ERROR, "math left open, or its braces or environments unbalanced")
-UNKNOWN_LANGUAGE = Rule(
-    "DG130", Severity.WARNING, "fenced code in a language the highlighter does not know"
-)
 RULES = (
     NO_ID, BAD_ID, UNKNOWN_ATTRIBUTE, UNKNOWN_KIND, EMPTY, TWO_NOTES, RAW_HTML, BAD_LINK,
     BAD_IMAGE_PATH, NO_IMAGE, LEFT_OPEN, UNDERLINED_HEADING, UNKNOWN_SOURCE, MALFORMED_CLOZE,
     MISPLACED_CLOZE, NO_DELETION, UNBALANCED_MATH, UNKNOWN_LANGUAGE,
 )  # fmt: skip
-_MATH = ("math_inline", "math_inline_double", "math_block")
 
 CARD_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CARD_ATTRS = ("id", "class", "tags", "allow")
-_LINK_SCHEMES = ("http:", "https:", "mailto:")
 
 
 class _CardParser:
@@ -85,6 +83,9 @@ class _CardParser:
         """Problems that do not stop the card (it is built); silenced by its ``allow``."""
         self.media: dict[str, str] = {}
         self.images: list[Image] = []
+        self.guard = Guard(
+            self.path, self.lines, source.line, self.problems, self.warnings, self.resolve_image
+        )
 
     def problem(self, rule: Rule, line: int, message: str, hint: str = "") -> None:
         self.problems.append(rule.at_line(self.path, line, message, hint))
@@ -113,20 +114,20 @@ class _CardParser:
         heading = tokens[start]
         line = self.line(heading)
         attrs_line = self.source.line if heading.attrs else line
-        self.check_blocks(tokens)
+        self.guard.blocks(tokens)
         card_id = self.read_id(heading, line, attrs_line)
         kind = self.read_kind(heading, attrs_line)
         tags = self.source.tags + self.read_tags(str(heading.attrs.get("tags", "")), attrs_line)
         allow = frozenset(str(heading.attrs.get("allow", "")).split())
-        self.warnings = [w for w in self.warnings if w.code not in allow]
+        self.warnings[:] = [w for w in self.warnings if w.code not in allow]
         inline = tokens[start + 1]
         children = list(inline.children or [])
-        self.check_inline([inline], line, None)
+        self.guard.inline([inline], line, None)
         body = tokens[start + 3 :]
-        blocks = list(_top_level_blocks(body))
+        blocks = list(top_level_blocks(body))
         for first, last in blocks:
             in_answer = body[first].type not in ("blockquote_open", "container_note_open")
-            self.check_inline(body[first:last], line, kind if in_answer else None)
+            self.guard.inline(body[first:last], line, kind if in_answer else None)
         if self.problems:
             return None
         question = self.part(children, inline.content, line)
@@ -166,69 +167,6 @@ class _CardParser:
             location=self.location(line),
             allow=allow,
             images=tuple(self.images),
-        )
-
-    def check_blocks(self, tokens: list[Token]) -> None:
-        """Fences and notes left open, and headings that markdown-it found inside the card."""
-        headings = 0
-        for token in tokens:
-            if token.type == "heading_open" and token.level == 0 and token.tag in ("h1", "h2"):
-                headings += 1
-                if headings > 1:
-                    self.problem(
-                        UNDERLINED_HEADING,
-                        self.line(token),
-                        "a heading underlined with --- or === inside a card",
-                        "a card's question is its '## ' line; for a rule line write *** "
-                        "with a blank line above it",
-                    )
-            elif token.type == "fence" and token.map and not self.closed_fence(token):
-                self.left_open(token, "code fence", token.markup)
-            elif token.type == "container_note_open" and token.map and not self.closed_note(token):
-                self.left_open(token, "note", ":::")
-            if token.type == "fence" and token.map:
-                self.check_language(token)
-
-    def check_language(self, token: Token) -> None:
-        """DG130: a fence whose language Pygments does not know shows as plain code."""
-        from deckgen.highlight import closest_language, known_language
-        from deckgen.markdown import fence_language
-
-        language = fence_language(token)
-        if language and not known_language(language):
-            close = closest_language(language)
-            self.warnings.append(
-                UNKNOWN_LANGUAGE.at_line(
-                    self.path,
-                    self.line(token),
-                    f"code block in {shown(language)}, a language the highlighter does not "
-                    "know: it shows as plain text",
-                    f"did you mean '{close}'?"
-                    if close
-                    else "use a Pygments name (python, sql, js, bash, text) or no language",
-                )
-            )
-
-    def closed_fence(self, token: Token) -> bool:
-        assert token.map is not None
-        last = self.lines[token.map[1] - 1].strip()
-        return (
-            token.map[1] - 1 > token.map[0]
-            and len(last) >= len(token.markup)
-            and not last.strip(token.markup[0])
-        )
-
-    def closed_note(self, token: Token) -> bool:
-        assert token.map is not None
-        return token.map[1] < len(self.lines) and self.lines[token.map[1]].strip().startswith(":::")
-
-    def left_open(self, token: Token, what: str, closer: str) -> None:
-        self.problem(
-            LEFT_OPEN,
-            self.line(token),
-            f"this {what} is never closed before the card ends",
-            f"close it with a '{closer}' line before the next card (a '## ' line under a "
-            "'{#id}' line always starts a card, also inside code)",
         )
 
     def read_id(self, heading: Token, line: int, attrs_line: int) -> str:
@@ -358,11 +296,11 @@ class _CardParser:
             markdown=markdown,
             location=self.location(line),
             html=render_html(tokens, {"media": self.media}).strip() if tokens else "",
-            text="".join(_plain_text(tokens)),
+            text="".join(plain_text(tokens)),
             lines=tuple(self.text_lines(tokens, line, inline)),
-            blocks=tuple(_blocks(tokens)),
-            bullet_lists=tuple(_bullet_lists(tokens)),
-            clozes=tuple(_clozes(tokens)),
+            blocks=tuple(inline_blocks(tokens)),
+            bullet_lists=tuple(bullet_lists(tokens)),
+            clozes=tuple(clozes(tokens)),
             source=source,
             markdown_lines=tuple(markdown_lines)
             or tuple(range(line, line + markdown.count("\n") + 1)),
@@ -380,92 +318,8 @@ class _CardParser:
                     yield TextLine(start, child.content.replace(BRACE, "{"))
                 elif child.type in ("softbreak", "hardbreak"):
                     start += 1
-                elif child.type in _MATH:
+                elif child.type in MATH:
                     start += child.content.count("\n")
-
-    def check_inline(self, tokens: list[Token], card_line: int, kind: Kind | None) -> None:
-        """Raw HTML, links, images, cloze syntax and math in one part; ``kind`` only for the
-        answer."""
-        block_line, breaks = card_line, 0
-        for token in _walk(tokens):
-            if token.map:
-                block_line, breaks = self.line(token), 0
-            elif token.type in ("softbreak", "hardbreak"):
-                breaks += 1
-            for offset in token.meta.get(OPEN_DOLLARS, ()) if token.type == "inline" else ():
-                self.problem(
-                    UNBALANCED_MATH,
-                    block_line + offset,
-                    "a '$' opens math that is never closed",
-                    "close the math with '$' right after it (no space before), or write \\$ "
-                    "for a dollar sign",
-                )
-            if token.type in _MATH:
-                self.check_math(token.content, block_line + breaks, kind)
-                breaks += token.content.count("\n") if not token.map else 0
-            elif token.type in ("html_block", "html_inline"):
-                self.problem(
-                    RAW_HTML,
-                    block_line,
-                    f"raw HTML is not allowed: {shown(token.content.strip(), 40)}",
-                    "write Markdown instead (**bold**, lists, tables); deckgen renders and "
-                    "sanitizes it",
-                )
-            elif token.type == "link_open":
-                href = str(token.attrs.get("href", ""))
-                if ":" in href.split("/")[0] and not href.lower().startswith(_LINK_SCHEMES):
-                    self.problem(
-                        BAD_LINK,
-                        block_line,
-                        f"link to {shown(href, 40)} is not allowed",
-                        "links may use http:, https: or mailto:",
-                    )
-            elif token.type == "image":
-                self.resolve_image(str(token.attrs.get("src", "")), block_line)
-            elif token.type == "text" and (found := malformed(token.content)):
-                self.problem(
-                    MALFORMED_CLOZE,
-                    block_line,
-                    f"malformed cloze near {shown(found)}",
-                    "write deletions as {{c1::text}} or {{c1::text::hint}}, numbered "
-                    "from 1, not nested, closed with }}; write \\{{ for literal braces",
-                )
-            elif token.type == "cloze_open" and kind is not Kind.CLOZE:
-                self.problem(
-                    MISPLACED_CLOZE,
-                    block_line,
-                    "cloze deletion outside a .cloze card's answer",
-                    "in a card's answer, add .cloze to its attributes; elsewhere remove the "
-                    "{{c1::…}} (write \\{{ for literal braces)",
-                )
-
-    def check_math(self, tex: str, line: int, kind: Kind | None) -> None:
-        """DG038 for math that does not balance; DG040/DG041 for a deletion inside math that
-        Anki would misread, or that is outside a cloze card's answer."""
-        _, why = split_clozes(tex)
-        if CLOZE_OPENER.search(tex) and kind is not Kind.CLOZE:
-            self.problem(
-                MISPLACED_CLOZE,
-                line,
-                "cloze deletion outside a .cloze card's answer",
-                "in a card's answer, add .cloze to its attributes; elsewhere remove the {{c1::…}}",
-            )
-        elif why:
-            self.problem(
-                MALFORMED_CLOZE,
-                line,
-                f"malformed cloze in math: {brief(why, 80)}",
-                "Anki ends a deletion at the first }}: write a space before it when the "
-                "math ends in a brace, e.g. {{c1::\\frac{1}{2} }}",
-            )
-        elif why := unbalanced(without_clozes(tex)):
-            self.problem(
-                UNBALANCED_MATH,
-                line,
-                f"math {shown(tex.strip(), 40)} does not balance: {why}",
-                "pair every '{' with '}', \\left with \\right and \\begin{…} with \\end{…}; "
-                "write \\{ and \\} for literal braces",
-            )
 
     def resolve_image(self, encoded: str, line: int) -> None:
         found = read_image(encoded, self.path, self.deck_dir, self.location(line))
@@ -483,75 +337,3 @@ def parse_card(
     parser = _CardParser(source, deck_dir, sources)
     card = parser.parse()
     return card, tuple([*parser.problems, *parser.warnings][:MAX_PROBLEMS_PER_FILE])
-
-
-def _walk(tokens: list[Token]) -> Iterator[Token]:
-    for token in tokens:
-        yield token
-        if token.children:
-            yield from _walk(token.children)
-
-
-def _plain_text(tokens: list[Token]) -> Iterator[str]:
-    for token in tokens:
-        if token.children:
-            yield from _plain_text(token.children)
-        elif token.type in ("text", "code_inline"):
-            yield token.content.replace(BRACE, "{")
-        elif token.type in _MATH:
-            yield without_clozes(token.content)
-        elif token.type == "hardbreak":
-            yield "\n"
-
-
-def _blocks(tokens: list[Token]) -> Iterator[str]:
-    """The plain text of each inline block (paragraph, heading, table cell)."""
-    for token in tokens:
-        if token.children:
-            yield "".join(
-                "\n"
-                if child.type in ("softbreak", "hardbreak")
-                else child.content.replace(BRACE, "{")
-                for child in token.children
-                if child.type in ("text", "code_inline", "softbreak", "hardbreak")
-            )
-
-
-def _bullet_lists(tokens: list[Token]) -> Iterator[int]:
-    """The number of items of each unordered list; ordered steps are not counted."""
-    counts: list[int] = []
-    for token in tokens:
-        if token.type in ("bullet_list_open", "ordered_list_open"):
-            counts.append(0 if token.type == "bullet_list_open" else -1)
-        elif token.type in ("bullet_list_close", "ordered_list_close"):
-            count = counts.pop()
-            if count >= 0:
-                yield count
-        elif token.type == "list_item_open" and counts and counts[-1] >= 0:
-            counts[-1] += 1
-
-
-def _clozes(tokens: list[Token]) -> Iterator[Cloze]:
-    """Every deletion in order, with its plain text (deletions do not nest)."""
-    opened: list[tuple[int, str, list[str]]] = []
-    for token in _walk(tokens):
-        if token.type == "cloze_open":
-            opened.append((token.meta["number"], token.meta["hint"], []))
-        elif token.type == "cloze_close" and opened:
-            number, hint, texts = opened.pop()
-            yield Cloze(number, "".join(texts), hint)
-        elif opened and token.type in ("text", "code_inline", *_MATH):
-            opened[-1][2].append(token.content.replace(BRACE, "{"))
-        elif token.type in _MATH:
-            parts, _ = split_clozes(token.content)
-            yield from (Cloze(p.number, p.text, p.hint) for p in parts if isinstance(p, MathCloze))
-
-
-def _top_level_blocks(tokens: list[Token]) -> Iterator[tuple[int, int]]:
-    start = 0
-    depth = 0
-    for index, token in enumerate(tokens):
-        depth += token.nesting
-        if depth == 0:
-            yield start, index + 1
-            start = index + 1
