@@ -19,7 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from deckgen.errors import DeckgenError, Problem, Rule, Severity, fail, printable_path, shown
+from deckgen.errors import (
+    DeckgenError,
+    Location,
+    Problem,
+    Rule,
+    Severity,
+    fail,
+    printable_path,
+    shown,
+)
 
 ERROR = Severity.ERROR
 OUTSIDE = Rule("DG001", ERROR, "a file the deck uses is outside the deck folder")
@@ -49,6 +58,19 @@ _REASONS = {
     errno.EROFS: ("the file system is read-only", "choose a writable folder"),
     errno.EEXIST: ("a file is in the way", "remove it, or choose another folder with --out"),
 }
+
+
+def worker_died(folder: Path) -> DeckgenError:
+    """DG051: a worker process ended without a word (killed, or out of memory)."""
+    return DeckgenError(
+        [
+            WORKER_DIED.at(
+                Location(folder),
+                "a worker process stopped before it finished (out of memory?)",
+                "run the build again; if it happens again, free some memory",
+            )
+        ]
+    )
 
 
 def os_problem(rule: Rule, error: OSError, path: Path, what: str) -> Problem:

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from deckgen.errors import DeckgenError, Location, Problem, counted
-from deckgen.files import CANNOT_WRITE, WORKER_DIED, Staged, is_folder, os_problem
+from deckgen.errors import DeckgenError, Problem, counted
+from deckgen.files import CANNOT_WRITE, Staged, is_folder, os_problem, worker_died
 from deckgen.identify import Identified, Identity
 from deckgen.model import DeckConfig, DeckTexts, Variant
 from deckgen.package import (
@@ -216,15 +216,7 @@ class _Child:
             )
         except EOFError:  # it died without a word: killed, or out of memory
             self.process.join()
-            raise DeckgenError(
-                [
-                    WORKER_DIED.at(
-                        Location(self.job.path.parent),
-                        "a worker process stopped before it finished (out of memory?)",
-                        "run the build again; if it happens again, free some memory",
-                    )
-                ]
-            ) from None
+            raise worker_died(self.job.path.parent) from None
         self.process.join()
         if isinstance(outcome, tuple):
             return outcome

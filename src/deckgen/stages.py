@@ -19,8 +19,8 @@ from deckgen.cardtext import CheckContext, question_key
 from deckgen.check import check_card
 from deckgen.config import load_config
 from deckgen.convert import Phrase, convert_card, load_phrases
-from deckgen.errors import DeckgenError, Location, Problem
-from deckgen.files import WORKER_DIED, card_files
+from deckgen.errors import DeckgenError, Problem
+from deckgen.files import card_files, worker_died
 from deckgen.lifecycle import cloze_texts, note_hash, text_hash
 from deckgen.model import Card, CardSummary, DeckConfig, DeckTexts, Prose
 from deckgen.outputs import versions
@@ -260,19 +260,18 @@ class _Computing:
         cores = min(os.cpu_count() or 1, 4)
         import multiprocessing
 
+        fork = "fork" in multiprocessing.get_all_start_methods()
         if cores < 2 or not (texts or deck):
             return
         if len(texts) >= PARALLEL_FROM:
             workers = cores
-        elif overlap and "fork" in multiprocessing.get_all_start_methods():
+        elif overlap and fork:
             workers = 1
         else:
             return
         from concurrent.futures import ProcessPoolExecutor
 
-        context = multiprocessing.get_context(
-            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        )
+        context = multiprocessing.get_context("fork" if fork else "spawn")
         self.pool = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker, initargs=(job,)
         )
@@ -311,15 +310,7 @@ class _Computing:
         try:
             return wait()
         except BrokenProcessPool:
-            raise DeckgenError(
-                [
-                    WORKER_DIED.at(
-                        Location(self.job.deck_dir),
-                        "a worker process stopped before it finished (out of memory?)",
-                        "run the build again; if it happens again, free some memory",
-                    )
-                ]
-            ) from None
+            raise worker_died(self.job.deck_dir) from None
 
 
 _WORKER_JOB: Job | None = None
