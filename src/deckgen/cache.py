@@ -91,15 +91,14 @@ class _Kept:
     """(key, results, the results encoded if they came so from a worker), in card order."""
 
 
-def card_key(text: CardText) -> str:
-    """What finds a card's entry: its Markdown, where it is, and its file's front matter."""
-    parts = [str(text.path), str(text.line), text.subdeck, " ".join(text.tags), text.text]
+def digest(parts: Iterable[str]) -> str:
+    """The cache's one hash: of the environment, of a card file's text, of a card."""
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def text_digest(text: str) -> str:
-    """What finds a card file's entry: its whole text."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def card_key(text: CardText) -> str:
+    """What finds a card's entry: its Markdown, where it is, and its file's front matter."""
+    return digest([str(text.path), str(text.line), text.subdeck, " ".join(text.tags), text.text])
 
 
 class CardCache:
@@ -273,7 +272,3 @@ def _same_image(path: str, size: int, mtime_ns: int, media: str) -> bool:
         return media_name(Path(path).read_bytes(), Path(path)) == media
     except OSError:
         return False
-
-
-def environment_digest(parts: Iterable[str]) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()

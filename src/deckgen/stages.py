@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deckgen.cache import CardCache, card_key, environment_digest, text_digest
+from deckgen.cache import CardCache, card_key, digest
 from deckgen.cardfile import CardText, FileText, cut_card_file, load_card_file
 from deckgen.cardtext import CheckContext, question_key
 from deckgen.check import check_card
@@ -134,7 +134,7 @@ class Processed:
 
 def _environment(deck: Deck) -> str:
     """Everything besides a card's own text that shapes its results."""
-    return environment_digest(
+    return digest(
         [
             *versions(),
             deck.config.raw,
@@ -155,7 +155,7 @@ def process_deck(
     process while this one reads the rest from the cache.
     """
     cache = CardCache(cache_dir, deck.config.id, _environment(deck)) if cache_dir else None
-    parts = [_Part(file, text_digest(file.text)) for file in deck.files]
+    parts = [_Part(file, digest([file.text])) for file in deck.files]
     for part in parts:
         if cache is None or not part.readable or not cache.unchanged(part.group, part.digest):
             part.cut(cache)
